@@ -1,0 +1,1 @@
+"""Everything that talks to, or reads what came from, Amili's API."""

@@ -1,0 +1,341 @@
+"""Immutable records of what Amili sent, read strictly.
+
+Each ``*.from_api`` reads one JSON item (numbers already Decimal) and raises
+RecordError naming the record and the field when something is missing or
+malformed: a bookkeeping tool must not guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import RecordError
+from ..money import parse_amount
+from ..period import Period
+from . import timestamps
+
+
+class _Reader:
+    """Reads fields of one API item, naming the item in every error."""
+
+    def __init__(self, kind: str, item: Any):
+        if not isinstance(item, Mapping):
+            raise RecordError(kind, None, None, f"is not a JSON object: {item!r:.60}")
+        self.kind = kind
+        self.item = item
+        raw_id = item.get("_id")
+        self.id = raw_id if isinstance(raw_id, str) and raw_id else None
+
+    def fail(self, name: str, problem: str) -> RecordError:
+        return RecordError(self.kind, self.id, name, problem)
+
+    def _get(self, name: str, required: bool) -> Any:
+        value = self.item.get(name)
+        if value is None and required:
+            raise self.fail(name, "is missing")
+        return value
+
+    def text(self, name: str, required: bool = True) -> str | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail(name, f"must be text, got {type(value).__name__}")
+        return str(value)
+
+    def amount(self, name: str, required: bool = True, source: Mapping | None = None) -> Decimal | None:
+        value = (source if source is not None else self.item).get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "is missing")
+            return None
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            raise self.fail(name, str(exc)) from None
+
+    def integer(self, name: str, required: bool = True, source: Mapping | None = None) -> int | None:
+        value = (source if source is not None else self.item).get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "is missing")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, Decimal) and value == value.to_integral_value():
+                return int(value)
+            raise self.fail(name, f"must be a whole number, got {value!r:.40}")
+        return value
+
+    def moment(self, name: str, required: bool = True) -> datetime | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        try:
+            return timestamps.parse(value)
+        except ValueError as exc:
+            raise self.fail(name, str(exc)) from None
+
+    def day(self, name: str, required: bool = True) -> date | None:
+        moment = self.moment(name, required)
+        return moment.date() if moment else None
+
+    def reference(self, name: str) -> str | None:
+        """An id that Eve may embed as {"_id": ...} or give as a plain string."""
+        value = self.item.get(name)
+        if isinstance(value, Mapping):
+            value = value.get("_id")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(name, f"must be an id, got {type(value).__name__}")
+        return value
+
+
+def _require_id(r: _Reader) -> str:
+    if r.id is None:
+        raise r.fail("_id", "is missing")
+    return r.id
+
+
+@dataclass(frozen=True)
+class Totals:
+    amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    count: int
+    amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Document:
+    """The self-invoice PDF Amili issued on the creditor's behalf."""
+
+    file: str
+    name: str
+    length: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Payout:
+    id: str
+    etag: str
+    created: datetime
+    creditor: str
+    currency: str
+    payout_reference: str
+    payout_date: date | None
+    ledger_account: int | None
+    finance_category: str
+    finance_interval: str | None
+    finance_period_start: date | None
+    finance_period_end: date | None
+    amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+    summary: Mapping[str, ArticleSummary] = field(hash=False)
+    document: Document | None = None
+
+    @property
+    def totals(self) -> Totals:
+        return Totals(self.amount, self.vat_amount, self.total_amount)
+
+    @classmethod
+    def from_api(cls, item: Any) -> Payout:
+        r = _Reader("payout", item)
+        summary: dict[str, ArticleSummary] = {}
+        raw_summary = item.get("summary") or {}
+        if not isinstance(raw_summary, Mapping):
+            raise r.fail("summary", "must be an object of articles")
+        for article in sorted(raw_summary):
+            entry = raw_summary[article]
+            if not isinstance(entry, Mapping):
+                raise r.fail(f"summary.{article}", "must be an object")
+            try:
+                summary[article] = ArticleSummary(
+                    count=r.integer("count", source=entry),
+                    amount=r.amount("amount", source=entry),
+                    vat_amount=r.amount("vat_amount", source=entry),
+                    total_amount=r.amount("total_amount", source=entry),
+                )
+            except RecordError as exc:
+                raise r.fail(f"summary.{article}.{exc.field}", exc.problem) from None
+        document = None
+        raw_doc = item.get("document")
+        if raw_doc is not None:
+            if not isinstance(raw_doc, Mapping):
+                raise r.fail("document", "must be an object")
+            doc = _Reader("payout", {**raw_doc, "_id": r.id})
+            try:
+                document = Document(
+                    file=doc.text("file"),
+                    name=doc.text("name"),
+                    length=doc.integer("length"),
+                    content_type=doc.text("content_type", required=False) or "application/pdf",
+                )
+            except RecordError as exc:
+                raise r.fail(f"document.{exc.field}", exc.problem) from None
+        ledger_account = r.integer("ledger_account", required=False)
+        if ledger_account is not None and not 1000 <= ledger_account <= 9999:
+            raise r.fail("ledger_account", f"must be a four-digit account, got {ledger_account}")
+        return cls(
+            id=_require_id(r),
+            etag=r.text("_etag"),
+            created=r.moment("_created"),
+            creditor=r.reference("creditor") or "",
+            currency=r.text("currency"),
+            payout_reference=r.text("payout_reference", required=False) or "",
+            payout_date=r.day("payout_date", required=False),
+            ledger_account=ledger_account,
+            finance_category=r.text("finance_category"),
+            finance_interval=r.text("finance_interval", required=False),
+            finance_period_start=r.day("finance_period_start_date", required=False),
+            finance_period_end=r.day("finance_period_end_date", required=False),
+            amount=r.amount("amount"),
+            vat_amount=r.amount("vat_amount"),
+            total_amount=r.amount("total_amount"),
+            summary=MappingProxyType(summary),
+            document=document,
+        )
+
+
+@dataclass(frozen=True)
+class Specification:
+    """One transaction line behind a payout (one article of one invoice)."""
+
+    id: str
+    etag: str
+    created: datetime
+    creditor: str
+    payout: str | None
+    payout_reference: str | None
+    payout_date: date | None
+    booking_date: date | None
+    invoice_number: str | None
+    reference_number: str | None
+    case: str | None
+    article: str
+    finance_category: str
+    currency: str
+    amount: Decimal
+    vat_amount: Decimal
+    total_amount: Decimal
+    banking_transaction: str | None
+    state: str | None
+
+    @classmethod
+    def from_api(cls, item: Any) -> Specification:
+        r = _Reader("specification", item)
+        if isinstance(item.get("invoice_number"), str) and r.id is None:
+            r.id = f"invoice {item['invoice_number']}"
+        refs = item.get("references") or {}
+        if not isinstance(refs, Mapping):
+            raise r.fail("references", "must be an object")
+        case = refs.get("case")
+        if isinstance(case, Mapping):
+            case = case.get("_id")
+        if case is not None and not isinstance(case, str):
+            raise r.fail("references.case", "must be an id")
+        return cls(
+            id=_require_id(r),
+            etag=r.text("_etag"),
+            created=r.moment("_created"),
+            creditor=r.reference("creditor") or "",
+            payout=r.reference("payout"),
+            payout_reference=r.text("payout_reference", required=False),
+            payout_date=r.day("payout_date", required=False),
+            booking_date=r.day("booking_date", required=False),
+            invoice_number=r.text("invoice_number", required=False),
+            reference_number=r.text("reference_number", required=False),
+            case=case,
+            article=r.text("article"),
+            finance_category=r.text("finance_category"),
+            currency=r.text("currency", required=False) or "SEK",
+            amount=r.amount("amount"),
+            vat_amount=r.amount("vat_amount"),
+            total_amount=r.amount("total_amount"),
+            banking_transaction=r.reference("banking_transaction"),
+            state=r.text("state", required=False),
+        )
+
+
+@dataclass(frozen=True)
+class CreditorPayment:
+    """A payment a debtor made straight to the creditor, reported to Amili."""
+
+    id: str
+    etag: str
+    created: datetime
+    creditor: str
+    case: str | None
+    invoice_number: str | None
+    case_invoice_number: str | None
+    case_reference_number: str | None
+    currency: str
+    amount: Decimal
+    settled_amount: Decimal | None
+    bank_transaction_date: date | None
+    booking_date: date | None
+    creditor_payment_reference: str | None
+    status: str | None
+    status_reason_locale: str | None
+
+    @classmethod
+    def from_api(cls, item: Any) -> CreditorPayment:
+        r = _Reader("creditor payment", item)
+        return cls(
+            id=_require_id(r),
+            etag=r.text("_etag"),
+            created=r.moment("_created"),
+            creditor=r.reference("creditor") or "",
+            case=r.reference("case"),
+            invoice_number=r.text("invoice_number", required=False),
+            case_invoice_number=r.text("case_invoice_number", required=False),
+            case_reference_number=r.text("case_reference_number", required=False),
+            currency=r.text("currency"),
+            amount=r.amount("amount"),
+            settled_amount=r.amount("settled_amount", required=False),
+            bank_transaction_date=r.day("bank_transaction_date", required=False),
+            booking_date=r.day("booking_date", required=False),
+            creditor_payment_reference=r.text("creditor_payment_reference", required=False),
+            status=r.text("status", required=False),
+            status_reason_locale=r.text("status_reason_locale", required=False),
+        )
+
+
+@dataclass(frozen=True)
+class PeriodData:
+    """Everything one period's bookkeeping is made from, in a stable order."""
+
+    creditor: str
+    period: Period
+    payouts: tuple[Payout, ...]
+    specifications: tuple[Specification, ...]
+    payments: tuple[CreditorPayment, ...]
+
+    @cached_property
+    def _lines_by_payout(self) -> dict[str | None, tuple[Specification, ...]]:
+        grouped: dict[str | None, list[Specification]] = {}
+        for line in self.specifications:
+            grouped.setdefault(line.payout, []).append(line)
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    def lines_of(self, payout: Payout) -> tuple[Specification, ...]:
+        return self._lines_by_payout.get(payout.id, ())
+
+
+def stable_order(record: Payout | Specification | CreditorPayment) -> tuple:
+    """The order every output lists records in: creation time, then id."""
+    return (record.created, record.id)

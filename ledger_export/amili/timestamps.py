@@ -1,0 +1,35 @@
+"""RFC 1123 timestamps, as Eve writes them ("Fri, 13 Jun 2025 00:00:00 GMT")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+
+
+def parse(text: str) -> datetime:
+    """Any valid RFC 1123/2822 form; the result is always timezone-aware UTC.
+
+    Raises ValueError for anything else.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"must be an RFC 1123 date string, got {type(text).__name__}")
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"is not an RFC 1123 date: {text!r:.60}") from None
+    if moment.tzinfo is None:  # "-0000" means UTC with unknown local offset
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def parse_day(text: str) -> date:
+    """The calendar day of a date field. Amili stores dates as midnight GMT."""
+    return parse(text).date()
+
+
+def format(moment: datetime | date) -> str:
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(), tzinfo=timezone.utc)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)

@@ -1,0 +1,151 @@
+"""Command line: parses arguments, calls the library, turns LedgerExportError into an exit code.
+
+Exit codes: 0 ok, 1 a problem the user can fix (message on stderr),
+2 bad usage, 3 reconciliation failed under --strict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import LedgerExportError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT = 0, 1, 2, 3
+
+
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary, only errors")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="log every request made to Amili (never the token)")
+
+
+def _add_source_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "-c", metavar="FILE",
+                   help="configuration file (default: ledger-export.toml here, if present)")
+    p.add_argument("--creditor", metavar="ID", help="Amili creditor id (overrides [amili] creditor)")
+    p.add_argument("--base-url", metavar="URL", help="Amili API base URL (overrides [amili] base_url)")
+    p.add_argument("--out", metavar="DIR", help="output root folder (overrides [output] folder)")
+
+
+def _add_period_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("period (give one)")
+    g.add_argument("--period", metavar="YYYY-MM", help="a calendar month, e.g. 2025-06")
+    g.add_argument("--quarter", metavar="YYYYQn", help="a calendar quarter, e.g. 2025Q2")
+    g.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of a date range")
+    g.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of a date range")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger-export",
+        description="Turn a month of Amili payouts into bookkeeping for Fortnox and Visma.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", help="run the whole job on the bundled sample period (no network, no key)",
+                       description="Start the bundled Amili sandbox in-process and run the monthly job "
+                                   "for June 2025 against it over HTTP. Needs no network and no API key.")
+    p.add_argument("--out", metavar="DIR", default="out", help="output root folder (default: out)")
+    _add_output_flags(p)
+    p.set_defaults(handler=_cmd_demo)
+
+    p = sub.add_parser("fetch", help="fetch a period from Amili into a raw snapshot only",
+                       description="Fetch the payouts, specification lines and creditor payments of a "
+                                   "period and save them as JSON in <out>/<period>/raw/.")
+    _add_period_flags(p)
+    _add_source_flags(p)
+    _add_output_flags(p)
+    p.set_defaults(handler=_cmd_fetch)
+
+    p = sub.add_parser("sandbox", help="serve the bundled Amili sandbox on 127.0.0.1",
+                       description="A real Eve application on an in-memory MongoDB, seeded with the "
+                                   "sample period, for trying the tool and for tests. Binds 127.0.0.1 only.")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765; 0 picks a free one)")
+    p.add_argument("--data", metavar="DIR", help="seed data folder (default: the bundled samples)")
+    p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added latency per request")
+    p.add_argument("--rate-limit-every", type=int, default=0, metavar="N",
+                   help="answer every Nth request with 429 and Retry-After")
+    p.add_argument("--error-every", type=int, default=0, metavar="N", help="answer every Nth request with 503")
+    p.add_argument("--drop-every", type=int, default=0, metavar="N", help="drop the connection of every Nth request")
+    p.set_defaults(handler=_cmd_sandbox)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+
+
+def _progress(args: argparse.Namespace):
+    from .progress import NoProgress, Progress
+
+    return NoProgress() if getattr(args, "quiet", False) else Progress()
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text)
+
+
+def _load_config(args: argparse.Namespace):
+    from . import config
+
+    return config.load(args.config, overrides={
+        "amili.creditor": args.creditor,
+        "amili.base_url": args.base_url,
+        "output.folder": args.out,
+    })
+
+
+def _period(args: argparse.Namespace):
+    from . import period
+
+    return period.choose(period=args.period, quarter_text=args.quarter,
+                         date_from=args.date_from, date_to=args.date_to)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    result = run_demo(Path(args.out), progress=_progress(args))
+    _say(args, result.describe())
+    return EXIT_OK
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .jobs import fetch_snapshot
+
+    config = _load_config(args)
+    result = fetch_snapshot(config, _period(args), progress=_progress(args))
+    _say(args, result.describe())
+    return EXIT_OK
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from .sandbox.server import serve_forever
+    from .sandbox.faults import Faults
+
+    faults = Faults(latency=args.latency, rate_limit_every=args.rate_limit_every,
+                    server_error_every=args.error_every, drop_every=args.drop_every)
+    serve_forever(port=args.port, data_dir=Path(args.data) if args.data else None, faults=faults)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args)
+    try:
+        return args.handler(args)
+    except LedgerExportError as exc:
+        print(f"ledger-export: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ledger-export: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,224 @@
+"""The TOML configuration file: every key has a default, unknown keys are refused.
+
+Command-line flags override the file through ``overrides`` ("amili.base_url"
+style keys), so the library never reads sys.argv.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_FILE = "ledger-export.toml"
+
+
+class Table:
+    """One TOML table read strictly: typed getters, and a final check for keys nobody asked for."""
+
+    def __init__(self, data: Any, name: str, path: str | None):
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ConfigError("must be a table", key=name, path=path)
+        self.data = dict(data)
+        self.name = name
+        self.path = path
+        self.used: set[str] = set()
+
+    def key(self, k: str) -> str:
+        return f"{self.name}.{k}" if self.name else k
+
+    def error(self, k: str, message: str) -> ConfigError:
+        return ConfigError(message, key=self.key(k), path=self.path)
+
+    def get(self, k: str, default: Any, kind: type | tuple[type, ...]) -> Any:
+        self.used.add(k)
+        value = self.data.get(k, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) and kind is not bool and (not isinstance(kind, tuple) or bool not in kind):
+            raise self.error(k, f"must be {_kind_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.error(k, f"must be {_kind_name(kind)}, got {value!r}")
+        return value
+
+    def table(self, k: str) -> Table:
+        self.used.add(k)
+        return Table(self.data.get(k), self.key(k), self.path)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self.error(unknown[0], "is not a known setting")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str = "Exempelbolaget AB"
+    orgnr: str = ""
+    # The month the company's fiscal year starts (1 = calendar year); used for #RAR.
+    fiscal_year_start_month: int = 1
+
+
+@dataclass(frozen=True)
+class AmiliSettings:
+    base_url: str = "https://api-sandbox.amili.se"
+    creditor: str = ""
+    # A ready token comes from this environment variable ...
+    api_key_env: str = "AMILI_API_KEY"
+    # ... or the API-code flow: the code from this environment variable, a JWT
+    # signed with the creditor's private key.
+    api_code_env: str = "AMILI_API_CODE"
+    private_key_file: str | None = None
+    jwt_algorithm: str = "ES512"
+    # Not documented publicly by Amili; Eve's default media endpoint.
+    media_url: str = "{base_url}/media/{file}"
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_retries: int = 5
+    # Total seconds the client may spend waiting between retries of one request.
+    max_wait: float = 120.0
+    concurrency: int = 4
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    folder: str = "out"
+
+
+@dataclass(frozen=True)
+class Config:
+    company: Company = field(default_factory=Company)
+    amili: AmiliSettings = field(default_factory=AmiliSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+    # Filled by ledger_export.ledger.settings; kept opaque here so the
+    # foundation does not depend on the ledger.
+    ledger: Any = None
+    source: str | None = None
+
+
+JWT_ALGORITHMS = ("ES512", "ES384", "ES256", "RS512", "RS384", "RS256")
+
+
+def _company(t: Table) -> Company:
+    d = Company()
+    orgnr = t.get("orgnr", d.orgnr, str)
+    if orgnr and not re.fullmatch(r"\d{6}-\d{4}", orgnr):
+        raise t.error("orgnr", f"must be written nnnnnn-nnnn (with the hyphen), got {orgnr!r}")
+    month = t.get("fiscal_year_start_month", d.fiscal_year_start_month, int)
+    if not 1 <= month <= 12:
+        raise t.error("fiscal_year_start_month", f"must be 1 to 12, got {month}")
+    c = Company(name=t.get("name", d.name, str), orgnr=orgnr, fiscal_year_start_month=month)
+    t.finish()
+    return c
+
+
+def _positive(t: Table, k: str, default: Any, kind: Any) -> Any:
+    value = t.get(k, default, kind)
+    if value <= 0:
+        raise t.error(k, f"must be more than 0, got {value}")
+    return value
+
+
+def _amili(t: Table) -> AmiliSettings:
+    d = AmiliSettings()
+    base_url = t.get("base_url", d.base_url, str).rstrip("/")
+    if not re.match(r"https?://[^\s/]+", base_url):
+        raise t.error("base_url", f"must be an http(s) URL, got {base_url!r}")
+    creditor = t.get("creditor", d.creditor, str)
+    if creditor and not re.fullmatch(r"[0-9a-f]{24}", creditor):
+        raise t.error("creditor", f"must be a 24-character Amili id, got {creditor!r}")
+    algorithm = t.get("jwt_algorithm", d.jwt_algorithm, str)
+    if algorithm not in JWT_ALGORITHMS:
+        raise t.error("jwt_algorithm", f"must be one of {', '.join(JWT_ALGORITHMS)}, got {algorithm!r}")
+    media_url = t.get("media_url", d.media_url, str)
+    if "{file}" not in media_url:
+        raise t.error("media_url", "must contain {file}")
+    page_size = _positive(t, "page_size", d.page_size, int)
+    if page_size > 100:
+        raise t.error("page_size", f"Amili serves at most 100 per page, got {page_size}")
+    s = AmiliSettings(
+        base_url=base_url,
+        creditor=creditor,
+        api_key_env=t.get("api_key_env", d.api_key_env, str),
+        api_code_env=t.get("api_code_env", d.api_code_env, str),
+        private_key_file=t.get("private_key_file", d.private_key_file, str),
+        jwt_algorithm=algorithm,
+        media_url=media_url,
+        connect_timeout=float(_positive(t, "connect_timeout", d.connect_timeout, (int, float))),
+        read_timeout=float(_positive(t, "read_timeout", d.read_timeout, (int, float))),
+        max_retries=t.get("max_retries", d.max_retries, int),
+        max_wait=float(t.get("max_wait", d.max_wait, (int, float))),
+        concurrency=_positive(t, "concurrency", d.concurrency, int),
+        page_size=page_size,
+    )
+    if s.max_retries < 0:
+        raise t.error("max_retries", "must be 0 or more")
+    t.finish()
+    return s
+
+
+def _output(t: Table) -> OutputSettings:
+    s = OutputSettings(folder=t.get("folder", OutputSettings.folder, str))
+    t.finish()
+    return s
+
+
+def _apply_overrides(doc: dict, overrides: Mapping[str, Any]) -> dict:
+    doc = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in doc.items()}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        doc.setdefault(section, {})[key] = value
+    return doc
+
+
+def from_dict(doc: Mapping[str, Any], *, source: str | None = None,
+              overrides: Mapping[str, Any] | None = None) -> Config:
+    from .ledger import settings as ledger_settings  # the ledger owns its own sections
+
+    doc = _apply_overrides(dict(doc), overrides or {})
+    root = Table(doc, "", source)
+    config = Config(
+        company=_company(root.table("company")),
+        amili=_amili(root.table("amili")),
+        output=_output(root.table("output")),
+        ledger=ledger_settings.parse(root),
+        source=source,
+    )
+    root.finish()
+    return config
+
+
+def load(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read ``path``; with no path, ``ledger-export.toml`` here if present, else the defaults."""
+    if path is None:
+        candidate = Path(DEFAULT_FILE)
+        if not candidate.exists():
+            return from_dict({}, overrides=overrides)
+        path = candidate
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(doc, source=str(path), overrides=overrides)

@@ -1,0 +1,100 @@
+"""Every problem ledger-export expects to meet is a LedgerExportError.
+
+The CLI turns these into a one-line message and an exit code; anything else
+is a bug and keeps its traceback.
+
+    LedgerExportError
+    ├── ConfigError              bad or unknown configuration key (names the key)
+    ├── PeriodError              a period, date or quarter that cannot be parsed
+    ├── RecordError              a record from Amili that cannot be booked
+    │                            (names the record's _id or invoice number and the field)
+    ├── SnapshotError            a raw snapshot folder that is missing or damaged
+    ├── OutputError              an output that cannot be written
+    └── AmiliError               the Amili API failed (carries URL and status)
+        ├── AuthenticationError  401/403: the token was refused (never shows the token)
+        ├── NotFoundError        404: names the URL
+        ├── RequestRejectedError 400/422: Amili's _error message and _issues
+        ├── ServiceUnavailableError  429/5xx or dropped connections after retries
+        ├── ResponseFormatError  a body that is not the JSON Eve promises
+        └── InconsistentPagingError  the list changed under us and re-fetching did not settle it
+
+Later stages add their own subclasses next to their code, each under one of
+these branches or directly under LedgerExportError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LedgerExportError(Exception):
+    """Base of every expected failure. ``str()`` is the one-line user message."""
+
+    exit_code = 1
+
+
+class ConfigError(LedgerExportError):
+    def __init__(self, message: str, *, key: str | None = None, path: str | None = None):
+        where = " ".join(p for p in (path and f"{path}:", key and f"[{key}]") if p)
+        super().__init__(f"{where} {message}" if where else message)
+        self.key = key
+        self.path = path
+
+
+class PeriodError(LedgerExportError):
+    pass
+
+
+class RecordError(LedgerExportError):
+    """A record that cannot be read or booked: says which record and which field."""
+
+    def __init__(self, kind: str, record_id: str | None, field: str | None, problem: str):
+        label = f"{kind} {record_id or '(no _id)'}"
+        text = f"{label}: field '{field}' {problem}" if field else f"{label}: {problem}"
+        super().__init__(text)
+        self.kind = kind
+        self.record_id = record_id
+        self.field = field
+        self.problem = problem
+
+
+class SnapshotError(LedgerExportError):
+    pass
+
+
+class OutputError(LedgerExportError):
+    pass
+
+
+class AmiliError(LedgerExportError):
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class AuthenticationError(AmiliError):
+    pass
+
+
+class NotFoundError(AmiliError):
+    pass
+
+
+class RequestRejectedError(AmiliError):
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 issues: Any = None):
+        super().__init__(message, url=url, status=status)
+        self.issues = issues
+
+
+class ServiceUnavailableError(AmiliError):
+    pass
+
+
+class ResponseFormatError(AmiliError):
+    pass
+
+
+class InconsistentPagingError(AmiliError):
+    pass

@@ -1,0 +1,1 @@
+"""From a fetched period to balanced vouchers and reconciliation findings."""
