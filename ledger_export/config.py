@@ -108,6 +108,7 @@ class Config:
     # Filled by ledger_export.ledger.settings; kept opaque here so the
     # foundation does not depend on the ledger.
     ledger: Any = None
+    sie: Any = None
     source: str | None = None
 
 
@@ -190,7 +191,9 @@ def _apply_overrides(doc: dict, overrides: Mapping[str, Any]) -> dict:
 
 def from_dict(doc: Mapping[str, Any], *, source: str | None = None,
               overrides: Mapping[str, Any] | None = None) -> Config:
-    from .ledger import settings as ledger_settings  # the ledger owns its own sections
+    # The ledger and the SIE writer own their sections; the foundation only wires them.
+    from .ledger import settings as ledger_settings
+    from .sie import settings as sie_settings
 
     doc = _apply_overrides(dict(doc), overrides or {})
     root = Table(doc, "", source)
@@ -199,6 +202,7 @@ def from_dict(doc: Mapping[str, Any], *, source: str | None = None,
         amili=_amili(root.table("amili")),
         output=_output(root.table("output")),
         ledger=ledger_settings.parse(root),
+        sie=sie_settings.parse(root),
         source=source,
     )
     root.finish()
