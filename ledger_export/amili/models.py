@@ -31,9 +31,12 @@ class _Reader:
         self.item = item
         raw_id = item.get("_id")
         self.id = raw_id if isinstance(raw_id, str) and raw_id else None
+        # Without an _id, the invoice number is what a bookkeeper can look up.
+        invoice = item.get("invoice_number")
+        self.label = self.id or (f"invoice {invoice}" if isinstance(invoice, str) and invoice else None)
 
     def fail(self, name: str, problem: str) -> RecordError:
-        return RecordError(self.kind, self.id, name, problem)
+        return RecordError(self.kind, self.label, name, problem)
 
     def _get(self, name: str, required: bool) -> Any:
         value = self.item.get(name)
@@ -238,8 +241,6 @@ class Specification:
     @classmethod
     def from_api(cls, item: Any) -> Specification:
         r = _Reader("specification", item)
-        if isinstance(item.get("invoice_number"), str) and r.id is None:
-            r.id = f"invoice {item['invoice_number']}"
         refs = item.get("references") or {}
         if not isinstance(refs, Mapping):
             raise r.fail("references", "must be an object")

@@ -1,0 +1,114 @@
+"""The raw snapshot: everything fetched, saved as JSON so a run can be repeated offline.
+
+Layout of ``<out>/<period>/raw/``:
+
+    finance--payouts.json                 the payout items, as Amili sent them
+    finance--payout-specifications.json   the specification lines of those payouts
+    creditor--payments.json               direct creditor payments booked in the period
+    snapshot.json                         what was asked (creditor, period, base URL),
+                                          counts and the SHA-256 of each file above
+
+Amounts are written back digit for digit (simplejson with use_decimal), keys
+sorted, so the same fetch gives the same bytes. Nothing here holds a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import simplejson
+
+from ..errors import RecordError, SnapshotError
+from ..files import write_folder_atomic
+from ..period import Period
+from .fetch import RawPeriod
+from .models import CreditorPayment, PeriodData, Payout, Specification, stable_order
+
+FORMAT = 1
+RESOURCES = {
+    "payouts": "finance--payouts.json",
+    "specifications": "finance--payout-specifications.json",
+    "payments": "creditor--payments.json",
+}
+INDEX = "snapshot.json"
+
+
+def dumps(value: Any) -> bytes:
+    """Deterministic JSON with exact Decimal amounts."""
+    text = simplejson.dumps(value, use_decimal=True, sort_keys=True, indent=1, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    return simplejson.loads(data.decode("utf-8"), use_decimal=True)
+
+
+def snapshot_files(raw: RawPeriod) -> dict[str, bytes]:
+    files = {name: dumps(list(getattr(raw, attr))) for attr, name in RESOURCES.items()}
+    index = {
+        "format": FORMAT,
+        "creditor": raw.creditor,
+        "base_url": raw.base_url,
+        "period": {"label": raw.period.label, "start": raw.period.start.isoformat(),
+                   "end": raw.period.end.isoformat()},
+        "counts": {attr: len(getattr(raw, attr)) for attr in RESOURCES},
+        "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+    }
+    files[INDEX] = dumps(index)
+    return files
+
+
+def save_snapshot(raw: RawPeriod, folder: Path) -> None:
+    write_folder_atomic(folder, snapshot_files(raw))
+
+
+def find_snapshot(path: Path) -> Path:
+    """Accept the raw folder itself or the period folder that holds ``raw/``."""
+    path = Path(path)
+    for candidate in (path, path / "raw"):
+        if (candidate / INDEX).is_file():
+            return candidate
+    raise SnapshotError(f"{path} holds no raw snapshot (no {INDEX} in it or in {path / 'raw'})")
+
+
+def load_snapshot(path: Path) -> RawPeriod:
+    folder = find_snapshot(path)
+    try:
+        index = loads((folder / INDEX).read_bytes())
+        if index.get("format") != FORMAT:
+            raise SnapshotError(f"{folder / INDEX}: format {index.get('format')!r} is not {FORMAT}")
+        contents: dict[str, tuple] = {}
+        for attr, name in RESOURCES.items():
+            data = (folder / name).read_bytes()
+            if hashlib.sha256(data).hexdigest() != index["sha256"][name]:
+                raise SnapshotError(f"{folder / name} was changed after it was fetched (SHA-256 differs)")
+            items = loads(data)
+            if not isinstance(items, list):
+                raise SnapshotError(f"{folder / name} is not a JSON list")
+            contents[attr] = tuple(items)
+        p = index["period"]
+        period = Period(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]), p["label"])
+        return RawPeriod(creditor=index["creditor"], period=period, base_url=index["base_url"],
+                         **contents)
+    except FileNotFoundError as exc:
+        raise SnapshotError(f"raw snapshot {folder} is incomplete: {exc.filename} is missing") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"raw snapshot {folder} is damaged: {exc}") from None
+
+
+def period_data(raw: RawPeriod) -> PeriodData:
+    """Read every raw item strictly into records; the first bad one stops the run, named."""
+    payouts = tuple(sorted((Payout.from_api(i) for i in raw.payouts), key=stable_order))
+    lines = tuple(sorted((Specification.from_api(i) for i in raw.specifications), key=stable_order))
+    payments = tuple(sorted((CreditorPayment.from_api(i) for i in raw.payments), key=stable_order))
+    for kind, records in (("payout", payouts), ("specification", lines), ("creditor payment", payments)):
+        seen: set[str] = set()
+        for record in records:
+            if record.id in seen:
+                raise RecordError(kind, record.id, "_id", "appears twice in the fetched data")
+            seen.add(record.id)
+    return PeriodData(creditor=raw.creditor, period=raw.period, payouts=payouts,
+                      specifications=lines, payments=payments)

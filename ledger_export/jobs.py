@@ -1,0 +1,58 @@
+"""The jobs the CLI runs, as plain functions over a Config: fetch, and (later) export.
+
+Nothing here parses arguments or prints; results describe themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .amili.auth import TokenProvider, token_provider
+from .amili.client import AmiliClient
+from .amili.fetch import RawPeriod, fetch_period
+from .amili.snapshot import save_snapshot
+from .config import Config
+from .errors import ConfigError
+from .period import Period
+from .progress import NoProgress, Progress
+
+
+def period_folder(config: Config, period: Period) -> Path:
+    return Path(config.output.folder) / period.label
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    folder: Path
+    raw: RawPeriod
+    requests: int
+
+    def describe(self) -> str:
+        return (f"Fetched {len(self.raw.payouts)} payouts, {len(self.raw.specifications)} specification "
+                f"lines and {len(self.raw.payments)} creditor payments for {self.raw.period.label} "
+                f"in {self.requests} requests.\nRaw snapshot: {self.folder}")
+
+
+def fetch_raw(config: Config, period: Period, *, tokens: TokenProvider | None = None,
+              progress: Progress | None = None) -> tuple[RawPeriod, int]:
+    """Fetch a period from Amili; returns what came back and how many requests it took."""
+    if not config.amili.creditor:
+        raise ConfigError("no creditor given: set [amili] creditor or pass --creditor", key="amili.creditor")
+    tokens = tokens or token_provider(config.amili)
+    with AmiliClient.from_settings(config.amili, tokens, progress=progress or NoProgress()) as client:
+        raw = fetch_period(client, config.amili.creditor, period)
+        return raw, client.requests_made
+
+
+def fetch_snapshot(config: Config, period: Period, *, tokens: TokenProvider | None = None,
+                   progress: Progress | None = None) -> FetchResult:
+    """``ledger-export fetch``: the raw snapshot only, in ``<out>/<period>/raw``."""
+    progress = progress or NoProgress()
+    try:
+        raw, requests = fetch_raw(config, period, tokens=tokens, progress=progress)
+    finally:
+        progress.done()
+    folder = period_folder(config, period) / "raw"
+    save_snapshot(raw, folder)
+    return FetchResult(folder=folder, raw=raw, requests=requests)

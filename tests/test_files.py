@@ -1,0 +1,44 @@
+import os
+
+import pytest
+
+from ledger_export.errors import OutputError
+from ledger_export.files import write_atomic, write_folder_atomic
+
+
+def test_write_atomic_replaces_whole_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "sub" / "a.si"
+    write_atomic(target, b"old")
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert os.listdir(target.parent) == ["a.si"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "a.si"
+    write_atomic(target, b"old")
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OutputError, match="No space left"):
+        write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["a.si"]
+
+
+def test_write_folder_atomic_swaps_the_whole_folder(tmp_path):
+    folder = tmp_path / "raw"
+    write_folder_atomic(folder, {"a.json": b"1", "b.json": b"2"})
+    write_folder_atomic(folder, {"a.json": b"3"})
+    assert sorted(os.listdir(folder)) == ["a.json"]
+    assert (folder / "a.json").read_bytes() == b"3"
+    assert sorted(os.listdir(tmp_path)) == ["raw"]
+
+
+def test_write_folder_atomic_refuses_names_that_escape(tmp_path):
+    with pytest.raises(OutputError, match="outside"):
+        write_folder_atomic(tmp_path / "raw", {"../evil": b"x"})
+    assert not (tmp_path / "evil").exists()
+    assert os.listdir(tmp_path) == []
