@@ -74,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-every", type=int, default=0, metavar="N", help="answer every Nth request with 503")
     p.add_argument("--drop-every", type=int, default=0, metavar="N", help="drop the connection of every Nth request")
     p.set_defaults(handler=_cmd_sandbox)
+
+    p = sub.add_parser("validate", help="check SIE files (ours or another program's) for import problems",
+                       description="Read SIE 1-4 files and report, with line numbers, what would make an "
+                                   "import into Fortnox or Visma fail or go wrong: encoding, missing or "
+                                   "misplaced records, malformed fields, unbalanced vouchers, dates "
+                                   "outside the fiscal year, undeclared accounts, #KSUMMA. "
+                                   "Exit 0 when no file has an error, 1 otherwise.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="SIE file(s) to check")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.set_defaults(handler=_cmd_validate)
     return parser
 
 
@@ -135,6 +145,12 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
                     server_error_every=args.error_every, drop_every=args.drop_every)
     serve_forever(port=args.port, data_dir=Path(args.data) if args.data else None, faults=faults)
     return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .sie.validate import run_validate
+
+    return run_validate(args.files, as_json=args.json, out=sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,57 @@
+"""Field values of SIE records: amounts (§5.9), dates (§5.10), numbers.
+
+Each parser returns the value and a problem text; the caller turns the
+problem into a finding with the record's line, and decides whether the
+value is still usable (a plus sign or a third decimal still says what
+amount was meant; "12,50" does not).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+_AMOUNT = re.compile(r"([+-]?)(\d+)(?:\.(\d*))?")
+_NUMBER = re.compile(r"-?\d+")
+
+
+def parse_amount(text: str) -> tuple[Decimal | None, str | None]:
+    m = _AMOUNT.fullmatch(text)
+    if not m:
+        return None, f"amount {text!r} is not a number written with a decimal point"
+    value = Decimal(text)
+    if m.group(1) == "+":
+        return value, f"amount {text!r} has a plus sign (§5.9: never a plus sign)"
+    if m.group(3) is not None and len(m.group(3)) > 2:
+        return value, f"amount {text!r} has more than two decimals (§5.9)"
+    if m.group(3) == "":
+        return value, f"amount {text!r} ends in a decimal point without decimals"
+    return value, None
+
+
+def parse_quantity(text: str) -> tuple[Decimal | None, str | None]:
+    # A quantity is not money: any number of decimals is fine, but it must be a number.
+    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return Decimal(text), None
+    return None, f"quantity {text!r} is not a number"
+
+
+def parse_date(text: str) -> tuple[date | None, str | None]:
+    if not re.fullmatch(r"\d{8}", text):
+        return None, f"date {text!r} is not written YYYYMMDD"
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:])), None
+    except ValueError:
+        return None, f"date {text!r} does not exist"
+
+
+def parse_int(text: str, what: str) -> tuple[int | None, str | None]:
+    if _NUMBER.fullmatch(text):
+        return int(text), None
+    return None, f"{what} {text!r} is not a whole number"
+
+
+def is_account(text: str) -> bool:
+    """#KONTO: the account number shall be numeric."""
+    return text.isascii() and text.isdigit()

@@ -1,0 +1,123 @@
+"""SIE lines into records and fields (§5.3-5.7).
+
+Fields are separated by spaces or tabs; a field may be quoted, and inside
+quotes ``\\"`` is a quote. There is no escape for the backslash itself, so a
+backslash before anything but a quote is an ordinary character. ``{...}``
+is an object list (or, alone on a line, the start or end of a voucher's
+rows). Problems are collected per record, never raised: a validator wants
+every one of them with its line number.
+"""
+
+from __future__ import annotations
+
+from .model import SieField, SieRecord
+
+_BLANKS = " \t"
+
+
+def _control(ch: str) -> bool:
+    return ch < " " and ch != "\t" or ch == "\x7f"
+
+
+def _quoted(line: str, i: int, problems: list[str]) -> tuple[str, int]:
+    """Read a quoted field starting after its opening quote; returns (text, next index)."""
+    out: list[str] = []
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if ch == "\\" and i + 1 < n and line[i + 1] == '"':
+            out.append('"')
+            i += 2
+            continue
+        if ch == '"':
+            i += 1
+            if i < n and line[i] not in _BLANKS and line[i] != "}":
+                problems.append(f"text directly after a closing quote: {line[i:i + 10]!r}")
+            return "".join(out), i
+        if ch == "\t":
+            problems.append("tab inside a quoted text (control characters are not allowed in texts)")
+        out.append(ch)
+        i += 1
+    problems.append("a quote is opened but never closed")
+    return "".join(out), i
+
+
+def _plain(line: str, i: int, stop: str) -> tuple[str, int]:
+    start = i
+    while i < len(line) and line[i] not in _BLANKS and line[i] not in stop:
+        i += 1
+    return line[start:i], i
+
+
+def _objects(line: str, i: int, problems: list[str]) -> tuple[tuple[str, ...], int]:
+    """Tokens of an object list, starting after its '{'."""
+    tokens: list[str] = []
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if ch in _BLANKS:
+            i += 1
+        elif ch == "}":
+            return tuple(tokens), i + 1
+        elif ch == '"':
+            text, i = _quoted(line, i + 1, problems)
+            tokens.append(text)
+        elif ch == "{":
+            problems.append("an object list inside an object list")
+            i += 1
+        else:
+            text, i = _plain(line, i, '{}"')
+            tokens.append(text)
+    problems.append("an object list '{' is never closed with '}'")
+    return tuple(tokens), i
+
+
+def lex_line(line: str, number: int) -> SieRecord | None:
+    """One line into a record; None for a blank line (allowed anywhere, §5.6)."""
+    problems: list[str] = []
+    if any(_control(ch) for ch in line):
+        problems.append("control character in the line (ASCII 0-31 other than tab, or 127)")
+    stripped = line.strip(_BLANKS)
+    if not stripped:
+        return None
+    if stripped[0] in "{}":
+        if stripped[1:].strip(_BLANKS):
+            problems.append(f"'{stripped[0]}' must stand alone on its line (§5.4)")
+        return SieRecord(number, stripped[0], (), tuple(problems))
+    label, i = _plain(line, len(line) - len(line.lstrip(_BLANKS)), "")
+    fields: list[SieField] = []
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if ch in _BLANKS:
+            i += 1
+        elif ch == '"':
+            text, i = _quoted(line, i + 1, problems)
+            fields.append(SieField(text, quoted=True))
+        elif ch == "{":
+            tokens, i = _objects(line, i + 1, problems)
+            fields.append(SieField("", objects=tokens))
+        elif ch == "}":
+            problems.append("'}' without an opening '{'")
+            i += 1
+        else:
+            text, i = _plain(line, i, "")
+            if '"' in text:
+                problems.append(f"quote inside an unquoted field: {text[:20]!r}")
+            fields.append(SieField(text))
+    return SieRecord(number, label, tuple(fields), tuple(problems))
+
+
+def lex(text: str) -> tuple[tuple[SieRecord, ...], bool]:
+    """All records of a decoded file, and whether its last record ends with a line feed (§5.5)."""
+    lines = text.split("\n")
+    ends_with_newline = lines[-1] == ""
+    if ends_with_newline:
+        lines.pop()
+    records = []
+    for number, line in enumerate(lines, start=1):
+        # A CR before the LF is allowed (§5.5), so it is part of the line end, not the line.
+        record = lex_line(line[:-1] if line.endswith("\r") else line, number)
+        if record is not None:
+            records.append(record)
+    return tuple(records), ends_with_newline

@@ -1,0 +1,277 @@
+"""Read any SIE 1-4 file (ours or another program's) into a SieFile.
+
+Bytes in, CP437 decoded (§5.8: every byte is a character there, so decoding
+never fails; a file in another encoding is caught by the validator).
+Defects become findings with their line; only input that is not SIE at all
+raises SieError. Records the reader does not use (#ADRESS, #PROSA, ...) are
+read and kept in ``records``; unknown labels are ignored (§7.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+from . import checksum, fields
+from .lexer import lex
+from .model import ERROR, SieBalance, SieError, SieFile, SieFinding, SieRecord, SieTrans, SieVoucher
+from .record_fields import FieldReader
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+ROWS = ("#TRANS", "#RTRANS", "#BTRANS")
+BALANCES = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
+
+
+class _Reader(FieldReader):
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.values: dict = {"fiscal_years": {}, "accounts": {}, "account_types": {}, "sru": {},
+                             "dimensions": {}, "objects": {}}
+        self.vouchers: list[SieVoucher] = []
+        self.balances: list[SieBalance] = []
+        self.voucher: SieVoucher | None = None  # the #VER being read
+        self.in_block = False
+        self.rows: dict[str, list[SieTrans]] = {k: [] for k in ROWS}
+        self.complete = True
+        self.pending_rtrans: SieTrans | None = None
+
+    # -- records ------------------------------------------------------------------------
+
+    def read(self, record: SieRecord) -> None:
+        for problem in record.problems:
+            self.problem(record.line, "syntax", f"{record.label}: {problem}")
+        label = record.label
+        if self.in_block and label not in ROWS and label != "}":
+            self.problem(record.line, "block", f"{label} inside the rows of the voucher on line "
+                                               f"{self.voucher.line}: its '}}' is missing")
+            self.close_voucher()
+        if label == "{":
+            if self.voucher is None or self.in_block:
+                self.problem(record.line, "block", "'{' without a #VER before it")
+            else:
+                self.in_block = True
+            return
+        if label == "}":
+            if self.in_block:
+                self.close_voucher()
+            else:
+                self.problem(record.line, "block", "'}' without an open voucher block")
+            return
+        if self.voucher is not None and not self.in_block:
+            self.problem(self.voucher.line, "block", "#VER is not followed by its rows in { }")
+            self.voucher = replace(self.voucher, has_block=False)
+            self.close_voucher()
+        if not self.check_fields(record):
+            if label in ROWS:
+                self.complete = False
+            elif label == "#VER":
+                self.voucher = SieVoucher("", "", None, record.line, complete=False)
+            return
+        handler = HANDLERS.get(label)
+        if handler is not None:
+            handler(self, record)
+
+    def read_flagga(self, r: SieRecord) -> None:
+        self.values["flag"] = self.number(r, 0, "flag")
+
+    def read_format(self, r: SieRecord) -> None:
+        self.values["format"] = self.text(r, 0)
+
+    def read_sietyp(self, r: SieRecord) -> None:
+        value = self.number(r, 0, "type")
+        if value is not None and not 1 <= value <= 4:
+            self.problem(r.line, "malformed", f"#SIETYP: type {value} does not exist (1 to 4)")
+        self.values["sie_type"] = value
+
+    def read_program(self, r: SieRecord) -> None:
+        self.values["program"], self.values["program_version"] = self.text(r, 0), self.text(r, 1)
+
+    def read_gen(self, r: SieRecord) -> None:
+        self.values["generated"] = self.date(r, 0)
+
+    def read_fnamn(self, r: SieRecord) -> None:
+        self.values["company_name"] = self.text(r, 0)
+
+    def read_orgnr(self, r: SieRecord) -> None:
+        self.values["orgnr"] = self.text(r, 0)
+
+    def read_rar(self, r: SieRecord) -> None:
+        year, start, end = self.number(r, 0, "year"), self.date(r, 1), self.date(r, 2)
+        if year is None or start is None or end is None:
+            return
+        if end < start:
+            self.problem(r.line, "date", f"#RAR {year}: ends {end} before it starts {start}")
+        elif year in self.values["fiscal_years"]:
+            self.problem(r.line, "malformed", f"#RAR {year} is declared twice")
+        else:
+            self.values["fiscal_years"][year] = (start, end)
+
+    def read_konto(self, r: SieRecord) -> None:
+        account = self.account(r, 0)
+        if account is not None:
+            self.values["accounts"][account] = self.text(r, 1)
+
+    def read_ktyp(self, r: SieRecord) -> None:
+        account, kind = self.account(r, 0), self.text(r, 1)
+        if account is None:
+            return
+        if kind not in ("T", "S", "K", "I"):
+            self.problem(r.line, "malformed", f"#KTYP {account}: type {kind!r} is not T, S, K or I")
+        if account not in self.values["accounts"]:
+            self.problem(r.line, "record-order", f"#KTYP {account}: the account's #KONTO must come "
+                                                 "before its #KTYP")
+        self.values["account_types"][account] = kind
+
+    def read_sru(self, r: SieRecord) -> None:
+        account = self.account(r, 0)
+        if account is not None:
+            codes = self.values["sru"].get(account, ())
+            self.values["sru"][account] = codes + (self.text(r, 1),)
+
+    def read_dim(self, r: SieRecord) -> None:
+        self.values["dimensions"][self.text(r, 0)] = self.text(r, 1)
+
+    def read_objekt(self, r: SieRecord) -> None:
+        self.values["objects"][(self.text(r, 0), self.text(r, 1))] = self.text(r, 2)
+
+    def read_ksumma(self, r: SieRecord) -> None:
+        if not r.fields:
+            self.values["ksumma_started"] = True
+            return
+        value = self.number(r, 0, "checksum")
+        if value is not None and not 0 <= value < 2 ** 32:
+            self.problem(r.line, "ksumma", f"#KSUMMA {value} is not a CRC-32 value")
+        self.values["ksumma"] = value
+
+    def read_balance(self, r: SieRecord) -> None:
+        year = self.number(r, 0, "year")
+        at = 1
+        period = ""
+        if r.label in ("#PSALDO", "#PBUDGET"):
+            period = self.text(r, 1)
+            if len(period) != 6 or fields.parse_date(period + "01")[1]:
+                self.problem(r.line, "date", f"{r.label}: period {period!r} is not written YYYYMM")
+            at = 2
+        account = self.account(r, at)
+        objects: tuple[tuple[str, str], ...] | None = ()
+        if r.label in ("#OIB", "#OUB", "#PSALDO", "#PBUDGET"):
+            objects = self.objects(r, at + 1)
+            at += 1
+        amount = self.amount(r, at + 1)
+        quantity = self.quantity(r, at + 2)
+        if None not in (year, account, objects, amount):
+            self.balances.append(SieBalance(r.label[1:], year, account, amount, r.line, period,
+                                            objects, quantity))
+
+    # -- vouchers -------------------------------------------------------------------------
+
+    def read_ver(self, r: SieRecord) -> None:
+        self.voucher = SieVoucher(
+            series=self.text(r, 0), number=self.text(r, 1), date=self.date(r, 2), line=r.line,
+            text=self.text(r, 3), reg_date=self.date(r, 4, optional=True), sign=self.text(r, 5),
+        )
+
+    def read_row(self, r: SieRecord) -> None:
+        if not self.in_block:
+            self.problem(r.line, "block", f"{r.label} outside a voucher's {{ }} block")
+            return
+        account, objects, amount = self.account(r, 0), self.objects(r, 1), self.amount(r, 2)
+        row_date, text = self.date(r, 3, optional=True), self.text(r, 4)
+        quantity, sign = self.quantity(r, 5), self.text(r, 6)
+        if None in (account, objects, amount):
+            self.complete = False
+            self.pending_rtrans = None
+            return
+        row = SieTrans(account, amount, r.line, objects, row_date, text, quantity, sign, r.label[1:])
+        self.check_rtrans(row)
+        self.rows[r.label].append(row)
+
+    def check_rtrans(self, row: SieTrans | None) -> None:
+        """§11 #RTRANS: an added row is written again, identically, as the #TRANS right after it.
+
+        ``row`` is the row after the last one, None at the end of the voucher.
+        """
+        added = self.pending_rtrans
+        self.pending_rtrans = row if row is not None and row.kind == "RTRANS" else None
+        if added is None:
+            return
+        same = lambda t: (t.account, t.objects, t.amount, t.date, t.text, t.quantity)  # noqa: E731
+        if row is None or row.kind != "TRANS" or same(row) != same(added):
+            self.problem(added.line, "rtrans", f"#RTRANS {added.account} {added.amount} is not directly "
+                                               "followed by an identical #TRANS (§11)")
+
+    def close_voucher(self) -> None:
+        self.check_rtrans(None)
+        if self.voucher is not None:
+            self.vouchers.append(replace(
+                self.voucher, transactions=tuple(self.rows["#TRANS"]), added=tuple(self.rows["#RTRANS"]),
+                removed=tuple(self.rows["#BTRANS"]), complete=self.voucher.complete and self.complete))
+        self.voucher, self.in_block, self.complete = None, False, True
+        self.rows = {k: [] for k in ROWS}
+
+    def finish(self) -> None:
+        self.report_odd_accounts()
+        if self.in_block:
+            self.problem(self.voucher.line, "block", "the rows of this voucher are never closed with '}'")
+            self.close_voucher()
+        elif self.voucher is not None:
+            self.problem(self.voucher.line, "block", "#VER is not followed by its rows in { }")
+            self.voucher = replace(self.voucher, has_block=False)
+            self.close_voucher()
+
+
+# Records the reader interprets; every other one is kept in ``records`` only.
+HANDLERS = {
+    "#FLAGGA": _Reader.read_flagga, "#FORMAT": _Reader.read_format, "#SIETYP": _Reader.read_sietyp,
+    "#PROGRAM": _Reader.read_program, "#GEN": _Reader.read_gen, "#FNAMN": _Reader.read_fnamn,
+    "#ORGNR": _Reader.read_orgnr, "#RAR": _Reader.read_rar, "#KONTO": _Reader.read_konto,
+    "#KTYP": _Reader.read_ktyp, "#SRU": _Reader.read_sru, "#DIM": _Reader.read_dim,
+    "#UNDERDIM": _Reader.read_dim, "#OBJEKT": _Reader.read_objekt, "#KSUMMA": _Reader.read_ksumma,
+    "#VER": _Reader.read_ver,
+    **{label: _Reader.read_row for label in ROWS},
+    **{label: _Reader.read_balance for label in BALANCES},
+}
+
+
+def read_sie(data: bytes, name: str = "<bytes>") -> SieFile:
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"read_sie wants bytes, got {type(data).__name__}")
+    head: list[SieFinding] = []
+    if data.startswith(UTF8_BOM):
+        head.append(SieFinding(ERROR, 1, "encoding", "the file starts with a UTF-8 byte order mark; "
+                                                     "SIE files are PC8 (CP437) text without one"))
+        data = data[len(UTF8_BOM):]
+    records, ends_with_newline = lex(bytes(data).decode("cp437"))
+    if not records or not records[0].label.startswith("#"):
+        raise SieError(f"{name}: not a SIE file (it does not start with a #-record such as #FLAGGA)")
+    reader = _Reader(name)
+    for record in records:
+        reader.read(record)
+    reader.finish()
+    values = reader.values
+    return SieFile(
+        name=name, flag=values.get("flag"), format=values.get("format"), sie_type=values.get("sie_type"),
+        program=values.get("program", ""), program_version=values.get("program_version", ""),
+        generated=values.get("generated"), company_name=values.get("company_name", ""),
+        orgnr=values.get("orgnr", ""),
+        fiscal_years=MappingProxyType(values["fiscal_years"]),
+        accounts=MappingProxyType(values["accounts"]),
+        account_types=MappingProxyType(values["account_types"]), sru=MappingProxyType(values["sru"]),
+        dimensions=MappingProxyType(values["dimensions"]), objects=MappingProxyType(values["objects"]),
+        vouchers=tuple(reader.vouchers), balances=tuple(reader.balances),
+        ksumma_started=values.get("ksumma_started", False), ksumma=values.get("ksumma"),
+        ksumma_computed=checksum.between_marks(records), records=records,
+        findings=tuple(head + reader.findings), ends_with_newline=ends_with_newline,
+    )
+
+
+def read_sie_file(path: str | Path) -> SieFile:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SieError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return read_sie(data, str(path))

@@ -1,0 +1,160 @@
+"""The ledger as a SIE 4I import file (Fortnox, Visma): bytes out, no I/O.
+
+Layout lives in ``templates/sie4i.si.j2``; quoting, escaping,
+transliteration and number formats live here, as Jinja2 filters.
+
+Records end in CR LF by default. §5.5 requires the LF and allows the CR
+before it; Fortnox's own exports use CR LF, so Fortnox reads it, and it
+shows as separate lines in any Windows editor a bookkeeper opens the file
+with. ``line_ending="\\n"`` gives the bare LF form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+import jinja2
+from dateutil.relativedelta import relativedelta
+
+from .. import paths
+from ..config import Company
+from ..errors import OutputError
+from ..ledger.model import Ledger, Voucher
+from ..money import ORE, format_amount
+from . import checksum, lexer, text
+
+TEMPLATE = "sie4i.si.j2"
+PROGRAM = "ledger-export"
+
+
+class SieWriteError(OutputError):
+    """The ledger holds something a SIE file cannot say (names the voucher or account)."""
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    number: int  # 0 the year of the latest voucher, -1 the one before, ...
+    start: date
+    end: date
+
+
+def fiscal_year_of(day: date, start_month: int) -> tuple[date, date]:
+    year = day.year if day.month >= start_month else day.year - 1
+    start = date(year, start_month, 1)
+    return start, start + relativedelta(years=1) - timedelta(days=1)
+
+
+def fiscal_years(days: list[date], start_month: int) -> list[FiscalYear]:
+    """#RAR 0 for the year of the latest voucher, then -1, -2 ... back to the earliest's."""
+    if not days:
+        return []
+    first, _ = fiscal_year_of(min(days), start_month)
+    start, end = fiscal_year_of(max(days), start_month)
+    years = []
+    number = 0
+    while start >= first:
+        years.append(FiscalYear(number, start, end))
+        number -= 1
+        end = start - timedelta(days=1)
+        start = start - relativedelta(years=1)
+    return years
+
+
+def sie_amount(value: Decimal) -> str:
+    # Refuse rather than round: a fraction of an öre here is a bug upstream (§5.9: two decimals).
+    if not isinstance(value, Decimal) or not value.is_finite() or value != value.quantize(ORE):
+        raise SieWriteError(f"amount {value!r} cannot be written in SIE: it needs exactly two decimals")
+    return format_amount(value + 0)  # + 0 turns -0.00 into 0.00
+
+
+def sie_date(value: date) -> str:
+    return f"{value:%Y%m%d}"
+
+
+def sie_objects(objects: tuple[tuple[str, str], ...]) -> str:
+    """The object list of a #TRANS: ``{}`` or ``{1 "100"}`` (dimension, then object id)."""
+    parts = []
+    for dimension, object_id in objects:
+        if not str(dimension).isdigit():
+            raise SieWriteError(f"object list {objects!r}: dimension {dimension!r} must be a number")
+        parts.append(f"{dimension} {text.quote(str(object_id))}")
+    return "{" + " ".join(parts) + "}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(sie_quote=text.quote, sie_amount=sie_amount, sie_date=sie_date,
+                       sie_objects=sie_objects)
+    return env
+
+
+def _voucher_view(voucher: Voucher) -> dict:
+    keep = text.clean_text(voucher.payout_reference) if voucher.payout_reference else None
+    return {
+        "series": voucher.series,
+        "date": voucher.date,
+        "text": text.shorten(text.clean_text(voucher.text), keep),
+        "lines": [{"account": line.account, "objects": line.objects, "amount": line.amount,
+                   "text": text.shorten(text.clean_text(line.text), keep)} for line in voucher.lines],
+    }
+
+
+def _accounts(ledger: Ledger) -> list[dict]:
+    used = sorted({line.account for voucher in ledger.vouchers for line in voucher.lines})
+    accounts = []
+    for number in used:
+        if not isinstance(number, int) or number < 0:
+            raise SieWriteError(f"account {number!r} is not an account number")
+        name = ledger.account_names.get(number)
+        if not name or not text.clean_text(name):
+            voucher = next(v for v in ledger.vouchers if any(line.account == number for line in v.lines))
+            raise SieWriteError(f"account {number} (used by the voucher for payout {voucher.payout_id}, "
+                                f"{voucher.date}) has no name in the chart of accounts")
+        accounts.append({"number": number, "name": name})
+    return accounts
+
+
+def render_sie(ledger: Ledger, company: Company, *, generated: date, program_version: str,
+               ksumma: bool = False, fiscal_year_start_month: int | None = None,
+               line_ending: str = "\r\n") -> bytes:
+    """The SIE 4I file for ``ledger``, CP437 bytes.
+
+    ``generated`` is the #GEN date; the caller fixes it for reproducible
+    output. The fiscal year starts in ``fiscal_year_start_month`` (default:
+    the company's). Vouchers keep their order and series and go without
+    numbers, so the importing program numbers them.
+    """
+    if line_ending not in ("\n", "\r\n"):
+        raise ValueError(f"line_ending must be LF or CR LF, got {line_ending!r}")
+    if company.orgnr and not all(ch.isdigit() or ch == "-" for ch in company.orgnr):
+        raise SieWriteError(f"organisation number {company.orgnr!r} must be written nnnnnn-nnnn")
+    start_month = fiscal_year_start_month or company.fiscal_year_start_month
+    context = {
+        "ksumma": ksumma,
+        "program": PROGRAM,
+        "program_version": program_version,
+        "generated": generated,
+        "company_name": company.name,
+        "orgnr": company.orgnr,
+        "fiscal_years": fiscal_years([v.date for v in ledger.vouchers], start_month),
+        "accounts": _accounts(ledger),
+        "vouchers": [_voucher_view(v) for v in ledger.vouchers],
+        "checksum": None,
+    }
+    template = _environment().get_template(TEMPLATE)
+    body = template.render(context)
+    if ksumma:
+        records, _ = lexer.lex(body)
+        body = template.render(context, checksum=checksum.between_marks(records))
+    return body.replace("\n", line_ending).encode("cp437")

@@ -1,0 +1,222 @@
+"""The validator: one small hand-written file per kind of defect, and the report forms."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from ledger_export.sie.validate import findings_to_json, run_validate, validate
+
+GOOD = """#FLAGGA 0
+#PROGRAM "Test" 1.0
+#FORMAT PC8
+#GEN 20250701
+#SIETYP 4
+#FNAMN "Bolaget AB"
+#ORGNR 556677-8899
+#RAR 0 20250101 20251231
+#KONTO 1930 "Företagskonto"
+#KONTO 3010 "Försäljning"
+#VER "" "" 20250613 "Utbetalning"
+{
+#TRANS 1930 {} 100.00 "" "Bank"
+#TRANS 3010 {} -100.00 "" "Försäljning"
+}
+"""
+
+
+def found(text: str, name: str = "x.si", *, raw: bytes | None = None) -> list[tuple[str, int | None, str]]:
+    data = raw if raw is not None else text.encode("cp437")
+    return [(f.severity, f.line, f.code) for f in validate(data, name)]
+
+
+def edit(old: str, new: str) -> str:
+    assert old in GOOD
+    return GOOD.replace(old, new)
+
+
+def test_a_good_file_has_no_findings():
+    assert found(GOOD) == []
+
+
+def test_utf8_text_in_a_pc8_file_is_an_encoding_error_on_its_line():
+    findings = validate(GOOD.encode("utf-8"), "x.si")
+    assert [(f.severity, f.line, f.code) for f in findings] == [("error", 9, "encoding")]
+    assert "'ö'" in findings[0].message and "3 line(s)" in findings[0].message
+
+
+def test_latin1_text_in_a_pc8_file_is_an_encoding_error():
+    assert found("", raw=GOOD.encode("latin-1")) == [("error", 9, "encoding")]
+
+
+def test_a_byte_order_mark_is_an_encoding_error():
+    assert found("", raw=b"\xef\xbb\xbf" + GOOD.encode("cp437")) == [("error", 1, "encoding")]
+
+
+def test_a_format_other_than_pc8_is_an_encoding_error():
+    assert found(edit("#FORMAT PC8", "#FORMAT UTF8")) == [("error", 3, "encoding")]
+
+
+@pytest.mark.parametrize("record", ["#PROGRAM", "#FORMAT", "#GEN", "#SIETYP", "#FNAMN"])
+def test_missing_mandatory_record(record):
+    text = "".join(line + "\n" for line in GOOD.splitlines() if not line.startswith(record + " "))
+    findings = validate(text.encode("cp437"), "x.si")
+    assert [(f.severity, f.line, f.code) for f in findings] == [("error", None, "missing-record")]
+    assert findings[0].message.startswith(f"{record} is missing")
+
+
+def test_an_export_must_declare_its_fiscal_year_and_accounts():
+    text = "".join(line + "\n" for line in GOOD.splitlines() if not line.startswith(("#RAR", "#KONTO")))
+    assert found(text, "x.se") == [("error", None, "missing-record"), ("error", None, "missing-record"),
+                                   ("error", 10, "undeclared-account"), ("error", 11, "undeclared-account")]
+
+
+def test_records_out_of_order():
+    text = edit('#KONTO 1930 "Företagskonto"\n', "") + '#KONTO 1930 "Företagskonto"\n'
+    assert found(text) == [("error", 15, "record-order")]
+
+
+def test_flagga_must_come_first():
+    text = edit("#FLAGGA 0\n#PROGRAM \"Test\" 1.0\n", "#PROGRAM \"Test\" 1.0\n#FLAGGA 0\n")
+    assert found(text) == [("error", 1, "record-order"), ("error", 2, "record-order")]
+
+
+def test_balance_records_are_forbidden_in_an_import_file_but_fine_in_an_export():
+    text = edit("#VER", "#IB 0 1930 50.00\n#UB 0 1930 150.00\n#VER")
+    assert found(text, "payouts.SI") == [("error", 11, "forbidden-record"), ("error", 12, "forbidden-record")]
+    assert found(text, "export.se") == []
+
+
+def test_a_label_outside_the_standard_is_a_warning():
+    assert found(edit("#VER", "#EGEN 1\n#VER")) == [("warning", 11, "unknown-record")]
+
+
+def test_malformed_quotes():
+    assert found(edit('"Bank"', '"Bank')) == [("error", 13, "syntax")]
+
+
+def test_mandatory_field_missing_and_non_numeric_account():
+    assert found(edit("#RAR 0 20250101 20251231", "#RAR 0")) == [("error", 8, "malformed")]
+    assert found(edit("#ORGNR 556677-8899", "#ORGNR")) == [("error", 7, "malformed")]
+    assert found(edit("#TRANS 1930", "#TRANS X930")) == [("error", 13, "malformed"),
+                                                          ("warning", 13, "undeclared-account")]
+
+
+@pytest.mark.parametrize("amount", ["+100.00", "100.000", "100,00", "1e2"])
+def test_amount_format(amount):
+    assert ("error", 13, "amount") in found(edit("{} 100.00", "{} " + amount))
+
+
+def test_invalid_dates():
+    assert found(edit("20250613", "20250631")) == [("error", 11, "date")]
+    assert found(edit("#GEN 20250701", "#GEN 2025-07-01")) == [("error", 4, "date")]
+
+
+def test_an_unbalanced_voucher_is_named_with_its_difference():
+    findings = validate(edit("-100.00", "-90.00").encode("cp437"), "x.si")
+    assert [(f.severity, f.line, f.code) for f in findings] == [("error", 11, "unbalanced")]
+    assert "2025-06-13" in findings[0].message and "10.00" in findings[0].message
+
+
+def test_voucher_block_structure():
+    assert found(GOOD[:-2]) == [("error", 11, "block")]  # the closing brace is missing
+    assert found(edit("{\n", "")) == [("error", 11, "block"), ("error", 12, "block"), ("error", 13, "block"),
+                                      ("error", 14, "block")]
+
+
+def test_an_empty_voucher_is_a_warning():
+    text = edit('#TRANS 1930 {} 100.00 "" "Bank"\n#TRANS 3010 {} -100.00 "" "Försäljning"\n', "")
+    assert found(text) == [("warning", 11, "empty-voucher")]
+
+
+def test_numbered_vouchers_must_ascend_within_a_series():
+    voucher = GOOD[GOOD.index("#VER"):]
+    text = GOOD.replace('#VER "" ""', "#VER A 2") + voucher.replace('#VER "" ""', "#VER A 1")
+    assert found(text) == [("error", 16, "voucher-order")]
+
+
+def test_dates_outside_the_declared_fiscal_years_are_a_warning():
+    assert found(edit("20250613", "20260102")) == [("warning", 11, "date-outside-year")]
+    previous = edit("#RAR 0 20250101 20251231", "#RAR 0 20250101 20251231\n#RAR -1 20240101 20241231")
+    assert found(previous.replace("20250613", "20241230")) == []
+
+
+def test_an_undeclared_account_is_a_warning_in_an_import_file_and_an_error_in_an_export():
+    text = edit('#KONTO 3010 "Försäljning"\n', "")
+    assert found(text, "x.si") == [("warning", 13, "undeclared-account")]
+    assert found(text, "x.se") == [("error", 13, "undeclared-account")]
+
+
+def test_texts_over_50_characters_are_a_warning():
+    findings = validate(edit('"Bank"', '"' + "B" * 51 + '"').encode("cp437"), "x.si")
+    assert [(f.severity, f.line, f.code) for f in findings] == [("warning", 13, "text-too-long")]
+
+
+def test_orgnr_without_hyphen_and_quoted_values_are_warnings():
+    assert found(edit("556677-8899", "5566778899")) == [("warning", 7, "orgnr")]
+    assert found(edit("#SIETYP 4", '#SIETYP "4"')) == [("warning", 5, "quoted-value")]
+
+
+def test_an_import_file_flagged_as_imported_is_a_warning():
+    assert found(edit("#FLAGGA 0", "#FLAGGA 1")) == [("warning", 1, "flag-set")]
+
+
+def test_a_missing_final_line_feed_is_a_warning():
+    assert found(GOOD[:-1]) == [("warning", 15, "line-end")]
+
+
+def ksumma_file(value: str) -> str:
+    return edit("#FLAGGA 0\n", "#FLAGGA 0\n#KSUMMA\n") + f"#KSUMMA {value}\n"
+
+
+def test_ksumma_must_match_the_records():
+    from ledger_export.sie.reader import read_sie
+
+    right = read_sie(ksumma_file("0").encode("cp437")).ksumma_computed
+    assert found(ksumma_file(str(right))) == []
+    assert found(ksumma_file(str(right ^ 1))) == [("error", 17, "ksumma")]
+    # Any change to a record's content changes the sum; layout (blanks, quotes) does not.
+    assert found(ksumma_file(str(right)).replace("100.00", "100.01").replace("-100.01", "-100.00")) != []
+    assert found(ksumma_file(str(right)).replace('"Bank"', "Bank").replace("#TRANS 1930", "#TRANS\t1930")) == []
+
+
+def test_ksumma_opened_but_never_closed():
+    text = edit("#FLAGGA 0\n", "#FLAGGA 0\n#KSUMMA\n")
+    assert found(text) == [("error", 2, "ksumma")]
+
+
+def test_input_that_is_not_sie_is_one_error():
+    assert found("", raw=b"%PDF-1.7\n") == [("error", None, "unreadable")]
+
+
+def test_json_form():
+    doc = findings_to_json("x.si", validate(edit("-100.00", "-90.00").encode("cp437"), "x.si"))
+    assert doc["file"] == "x.si" and doc["ok"] is False and doc["errors"] == 1 and doc["warnings"] == 0
+    assert doc["findings"][0]["code"] == "unbalanced" and doc["findings"][0]["line"] == 11
+
+
+def test_run_validate_prints_file_line_severity_message_and_sets_the_exit_status(tmp_path):
+    good, bad, missing = tmp_path / "good.si", tmp_path / "bad.si", tmp_path / "missing.si"
+    good.write_bytes(GOOD.encode("cp437"))
+    bad.write_bytes(edit("556677-8899", "5566778899").replace("-100.00", "-90.00").encode("cp437"))
+    out = io.StringIO()
+    assert run_validate([str(good)], as_json=False, out=out) == 0
+    assert out.getvalue() == f"{good}: ok\n"
+    out = io.StringIO()
+    assert run_validate([str(good), str(bad), str(missing)], as_json=False, out=out) == 1
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith(f"{bad}:7: warning: #ORGNR '5566778899'")
+    assert lines[2].startswith(f"{bad}:11: error: voucher (unnumbered) 2025-06-13 (line 11) does not balance")
+    assert lines[3] == f"{bad}: 1 error(s), 1 warning(s)"
+    assert lines[4].startswith(f"{missing}: error: cannot read")
+
+
+def test_run_validate_json(tmp_path):
+    good = tmp_path / "good.si"
+    good.write_bytes(GOOD.encode("cp437"))
+    out = io.StringIO()
+    assert run_validate([str(good)], as_json=True, out=out) == 0
+    assert json.loads(out.getvalue()) == {"ok": True, "files": [
+        {"file": str(good), "ok": True, "errors": 0, "warnings": 0, "findings": []}]}

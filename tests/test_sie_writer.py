@@ -1,0 +1,165 @@
+"""The SIE 4I writer: round trip through our reader, hostile texts, layout snapshot, #KSUMMA."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from types import MappingProxyType
+
+import pytest
+
+from ledger_export import config
+from ledger_export.config import Company
+from ledger_export.errors import ConfigError, OutputError
+from ledger_export.ledger.model import Ledger, Line, Voucher
+from ledger_export.sie import text
+from ledger_export.sie.reader import read_sie
+from ledger_export.sie.settings import SieSettings
+from ledger_export.sie.validate import validate
+from ledger_export.sie.writer import SieWriteError, render_sie
+
+COMPANY = Company(name="Exempelbolaget AB", orgnr="556677-8899")
+NAMES = MappingProxyType({1930: "Företagskonto", 2611: "Utgående moms 25 %", 3010: "Försäljning",
+                          6570: "Bankkostnader"})
+GENERATED = date(2025, 7, 1)
+
+
+def voucher(day: date, text_: str, *lines: tuple[int, str, str], reference: str | None = None,
+            series: str = "", objects: tuple = ()) -> Voucher:
+    return Voucher(day, text_, tuple(Line(account, Decimal(amount), line_text, objects if account == 3010 else ())
+                                     for account, amount, line_text in lines),
+                   series=series, payout_id=f"p-{day}", payout_reference=reference)
+
+
+def small_ledger() -> Ledger:
+    return Ledger((
+        voucher(date(2025, 6, 13), "Amili utbetalning 2025-06-13", (1930, "1000.00", "Utbetalning"),
+                (3010, "-800.00", "Kapital"), (2611, "-200.00", "Moms"), reference="R-1001", series="A",
+                objects=(("1", "100"),)),
+        voucher(date(2025, 6, 27), "Amili avgift", (6570, "12.50", "Avgift"), (1930, "-12.50", ""),
+                reference="R-1002"),
+    ), NAMES)
+
+
+def render(ledger: Ledger, **kwargs) -> bytes:
+    return render_sie(ledger, COMPANY, generated=GENERATED, program_version="1.2.3", **kwargs)
+
+
+def test_snapshot_of_a_small_ledger(snapshot):
+    data = render(small_ledger())
+    assert data.count(b"\r\n") == data.count(b"\n") == 23  # every record ends in CR LF
+    assert data.decode("cp437").replace("\r\n", "\n") == snapshot
+
+
+def test_line_feed_only_on_request():
+    data = render(small_ledger(), line_ending="\n")
+    assert b"\r" not in data and data == render(small_ledger()).replace(b"\r\n", b"\n")
+
+
+def test_the_same_ledger_gives_the_same_bytes():
+    assert render(small_ledger()) == render(small_ledger())
+
+
+def test_header_values_are_never_quoted():
+    lines = render(small_ledger()).decode("cp437").splitlines()
+    assert lines[:7] == ["#FLAGGA 0", "#FORMAT PC8", "#SIETYP 4", '#PROGRAM "ledger-export" "1.2.3"',
+                         "#GEN 20250701", '#FNAMN "Exempelbolaget AB"', "#ORGNR 556677-8899"]
+
+
+def test_round_trip_keeps_vouchers_dates_accounts_and_amounts():
+    ledger = small_ledger()
+    f = read_sie(render(ledger), "ledger.si")
+    assert validate(render(ledger), "ledger.si") == []
+    assert (f.flag, f.format, f.sie_type, f.generated) == (0, "PC8", 4, GENERATED)
+    assert (f.company_name, f.orgnr, f.program, f.program_version) == (
+        "Exempelbolaget AB", "556677-8899", "ledger-export", "1.2.3")
+    assert f.fiscal_years == {0: (date(2025, 1, 1), date(2025, 12, 31))}
+    assert f.accounts == {str(k): v for k, v in NAMES.items()}
+    assert len(f.vouchers) == len(ledger.vouchers)
+    for ours, read in zip(ledger.vouchers, f.vouchers):
+        assert (read.series, read.number, read.date, read.text) == (ours.series, "", ours.date, ours.text)
+        assert [(t.account, t.amount, t.objects, t.text) for t in read.transactions] == [
+            (str(line.account), line.amount, line.objects, line.text) for line in ours.lines]
+
+
+def test_hostile_texts_validate_and_read_back_as_cleaned():
+    name = "Kalle \"Anka\" Bärgning & Åkeri " + "Ö" * 170  # 200 characters
+    hostile = [
+        'Citat "inne" och \\ bak\\',
+        "Tab\there och\r\nradbrytning",
+        "å ä ö Å Ä Ö € 100 – ”krökt” ’fnutt’ … slut",
+        name,
+    ]
+    ledger = Ledger(tuple(
+        voucher(date(2025, 6, 1 + i), t, (1930, "1.00", t), (3010, "-1.00", t), reference="R-77")
+        for i, t in enumerate(hostile)), NAMES)
+    company = Company(name=name + ' "AB"\\', orgnr="556677-8899")
+    data = render_sie(ledger, company, generated=GENERATED, program_version="1")
+    assert validate(data, "hostile.si") == []
+    read = read_sie(data, "hostile.si")
+    assert read.company_name == text.clean_text(name) + ' "AB"/'  # a name is not cut: no 50 limit
+    for original, v in zip(hostile, read.vouchers):
+        intended = text.shorten(text.clean_text(original), "R-77")
+        assert v.text == intended and v.transactions[0].text == intended
+        assert len(intended) <= 50 and "\t" not in intended
+    assert read.vouchers[0].text == 'Citat "inne" och / bak/'
+    assert read.vouchers[1].text == "Tab here och radbrytning"
+    assert read.vouchers[2].text == "å ä ö Å Ä Ö EUR 100 - \"krökt\" 'fnutt' ... slut"
+    assert read.vouchers[3].text.endswith("... ref R-77") and len(read.vouchers[3].text) == 50
+    assert b'"Citat \\"inne\\" och / bak/"' in data
+    assert "å ä ö Å Ä Ö".encode("cp437") == b"\x86 \x84 \x94 \x8f \x8e \x99"
+    assert b"\x86 \x84 \x94 \x8f \x8e \x99 EUR 100" in data
+
+
+def test_ksumma_round_trip():
+    data = render(small_ledger(), ksumma=True)
+    lines = data.decode("cp437").splitlines()
+    assert lines[:2] == ["#FLAGGA 0", "#KSUMMA"] and lines[-1].startswith("#KSUMMA ")
+    f = read_sie(data, "ledger.si")
+    assert f.ksumma == f.ksumma_computed is not None
+    assert validate(data, "ledger.si") == []
+    tampered = data.replace(b"1000.00", b"1000.01").replace(b"-800.00", b"-800.01")
+    assert [f.code for f in validate(tampered, "ledger.si")] == ["ksumma"]
+
+
+def test_fiscal_year_follows_the_configured_start_and_a_period_across_two_years_declares_both():
+    ledger = Ledger((voucher(date(2025, 6, 30), "Juni", (1930, "1.00", ""), (3010, "-1.00", "")),
+                     voucher(date(2025, 7, 1), "Juli", (1930, "1.00", ""), (3010, "-1.00", ""))), NAMES)
+    f = read_sie(render(ledger, fiscal_year_start_month=7))
+    assert f.fiscal_years == {0: (date(2025, 7, 1), date(2026, 6, 30)), -1: (date(2024, 7, 1), date(2025, 6, 30))}
+    company = Company(name="Brutet AB", orgnr="", fiscal_year_start_month=5)
+    f = read_sie(render_sie(ledger, company, generated=GENERATED, program_version="1"))
+    assert f.fiscal_years == {0: (date(2025, 5, 1), date(2026, 4, 30))} and f.orgnr == ""
+    assert b"#ORGNR" not in render_sie(ledger, company, generated=GENERATED, program_version="1")
+
+
+def test_an_account_without_a_name_is_refused():
+    ledger = Ledger(small_ledger().vouchers, MappingProxyType({1930: "Bank"}))
+    with pytest.raises(SieWriteError, match="account 2611 .*payout p-2025-06-13.*no name"):
+        render(ledger)
+
+
+def test_a_fraction_of_an_ore_is_refused_not_rounded():
+    ledger = Ledger((voucher(date(2025, 6, 1), "x", (1930, "0.005", ""), (3010, "-0.005", "")),), NAMES)
+    with pytest.raises(SieWriteError, match="two decimals"):
+        render(ledger)
+    assert issubclass(SieWriteError, OutputError)
+
+
+def test_a_dimension_must_be_a_number():
+    ledger = Ledger((voucher(date(2025, 6, 1), "x", (1930, "1.00", ""), (3010, "-1.00", ""),
+                             objects=(("KST", "100"),)),), NAMES)
+    with pytest.raises(SieWriteError, match="dimension 'KST'"):
+        render(ledger)
+
+
+def test_settings_default_and_ksumma_switch():
+    assert config.from_dict({}).sie == SieSettings(ksumma=False)
+    assert config.from_dict({"sie": {"ksumma": True}}).sie.ksumma is True
+
+
+@pytest.mark.parametrize("section, problem", [({"ksumma": "yes"}, "true or false"),
+                                              ({"checksum": True}, "not a known setting")])
+def test_settings_refuse_wrong_types_and_unknown_keys(section, problem):
+    with pytest.raises(ConfigError, match=problem):
+        config.from_dict({"sie": section})
