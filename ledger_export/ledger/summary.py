@@ -1,0 +1,83 @@
+"""The run summary the terminal shows after mapping: what was booked, where, and what to check."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..amili.models import PeriodData
+from ..money import ZERO, format_amount
+from .model import ERROR, OK, WARNING, Ledger
+from .texts import category_name
+
+NAME_WIDTH = 48
+
+
+def _amount(value: Decimal, width: int = 14) -> str:
+    return format_amount(value).rjust(width)
+
+
+def _categories(ledger: Ledger, data: PeriodData) -> list[str]:
+    booked = {v.payout_id for v in ledger.vouchers}
+    rows: dict[str, list] = {}
+    for p in data.payouts:
+        row = rows.setdefault(p.finance_category, [0, 0, 0, ZERO, ZERO, ZERO])
+        row[0] += 1
+        if p.id in booked:
+            row[1] += 1
+            row[2] += len(data.lines_of(p))
+            row[3] += p.amount
+            row[4] += p.vat_amount
+            row[5] += p.total_amount
+    out = [f"{'Booked per category':<36}{'payouts':>8}{'vouchers':>9}{'lines':>7}"
+           f"{'amount':>14}{'VAT':>14}{'total':>14}"]
+    totals = [0, 0, 0, ZERO, ZERO, ZERO]
+    for code in sorted(rows):
+        r = rows[code]
+        totals = [a + b for a, b in zip(totals, r)]
+        label = f"{code} ({category_name(code)})" if category_name(code) != code else code
+        out.append(f"  {label:<34}{r[0]:>8}{r[1]:>9}{r[2]:>7}{_amount(r[3])}{_amount(r[4])}{_amount(r[5])}")
+    out.append(f"  {'total':<34}{totals[0]:>8}{totals[1]:>9}{totals[2]:>7}"
+               f"{_amount(totals[3])}{_amount(totals[4])}{_amount(totals[5])}")
+    return out
+
+
+def _accounts(ledger: Ledger) -> list[str]:
+    debit: dict[int, Decimal] = {}
+    credit: dict[int, Decimal] = {}
+    for v in ledger.vouchers:
+        for line in v.lines:
+            debit[line.account] = debit.get(line.account, ZERO) + line.debit
+            credit[line.account] = credit.get(line.account, ZERO) + line.credit
+    out = [f"{'Per account':<{NAME_WIDTH + 8}}{'debit':>14}{'credit':>14}"]
+    for account in sorted(debit):
+        name = ledger.account_names.get(account, "")[:NAME_WIDTH]
+        out.append(f"  {account} {name:<{NAME_WIDTH + 1}}{_amount(debit[account])}{_amount(credit[account])}")
+    out.append(f"  {'total':<{NAME_WIDTH + 6}}{_amount(sum(debit.values(), ZERO))}"
+               f"{_amount(sum(credit.values(), ZERO))}")
+    return out
+
+
+def _checks(ledger: Ledger) -> list[str]:
+    per_check: dict[str, dict[str, int]] = {}
+    for f in ledger.findings:
+        counts = per_check.setdefault(f.check, dict.fromkeys((OK, WARNING, ERROR), 0))
+        counts[f.severity] += 1
+    total = {s: sum(c[s] for c in per_check.values()) for s in (OK, WARNING, ERROR)}
+    out = [f"Checks: {total[OK]} ok, {total[WARNING]} warning(s), {total[ERROR]} error(s)",
+           f"  {'check':<20}{'ok':>6}{'warning':>9}{'error':>7}"]
+    # In the order the checks run, so the table reads like the reconciliation itself.
+    for check, c in per_check.items():
+        status = ERROR if c[ERROR] else WARNING if c[WARNING] else OK
+        out.append(f"  {check:<20}{c[OK]:>6}{c[WARNING]:>9}{c[ERROR]:>7}  {status}")
+    for f in ledger.findings:
+        if f.severity != OK:
+            out.append(f"  {f.severity:<8} {f.check:<18}{f.message}")
+    return out
+
+
+def render_summary(ledger: Ledger, data: PeriodData) -> str:
+    lines_total = sum(len(v.lines) for v in ledger.vouchers)
+    head = (f"Ledger for {data.period.label}: {len(ledger.vouchers)} voucher(s), {lines_total} voucher lines, "
+            f"from {len(data.payouts)} payout(s) and {len(data.specifications)} specification line(s)")
+    blocks = [[head], _categories(ledger, data), _accounts(ledger), _checks(ledger)]
+    return "\n\n".join("\n".join(b) for b in blocks) + "\n"
