@@ -55,6 +55,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_demo)
 
+    p = sub.add_parser("export", help="book a period: SIE 4 import file and raw snapshot",
+                       description="Fetch a period from Amili (or read a raw snapshot), book one voucher "
+                                   "per payout, reconcile payouts against their specification lines, "
+                                   "and write <out>/<period>/ledger-<period>.si with the raw snapshot "
+                                   "beside it. Nothing is written when the books do not reconcile.")
+    _add_period_flags(p)
+    _add_source_flags(p)
+    p.add_argument("--from-raw", metavar="DIR",
+                   help="book from a raw snapshot folder instead of fetching (no network)")
+    p.add_argument("--detail", choices=("account", "invoice"),
+                   help="one line per account (default) or one per specification line with its invoice number")
+    p.add_argument("--chart", metavar="FILE",
+                   help="the company's SIE export from Fortnox/Visma: refuse accounts it lacks, take names from it")
+    p.add_argument("--strict", action="store_true", help="treat reconciliation warnings as failures (exit 3)")
+    p.add_argument("--gen-date", metavar="YYYY-MM-DD|today|input", default="input",
+                   help="the #GEN date: a fixed date, today's date, or (default) the date of the newest "
+                        "record fetched, so the same input gives the same bytes")
+    p.add_argument("--dry-run", action="store_true", help="print the summary and write nothing")
+    _add_output_flags(p)
+    p.set_defaults(handler=_cmd_export)
+
+    p = sub.add_parser("init", help="write a commented starter configuration file",
+                       description="Write a starter ledger-export.toml with every setting, its default "
+                                   "and a comment on what it is for.")
+    p.add_argument("path", nargs="?", default="ledger-export.toml", help="where to write it (default: ledger-export.toml)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=_cmd_init)
+
     p = sub.add_parser("fetch", help="fetch a period from Amili into a raw snapshot only",
                        description="Fetch the payouts, specification lines and creditor payments of a "
                                    "period and save them as JSON in <out>/<period>/raw/.")
@@ -125,6 +153,43 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     result = run_demo(Path(args.out), progress=_progress(args))
     _say(args, result.describe())
+    return EXIT_OK
+
+
+def _gen_date(text: str):
+    from .period import parse_day
+
+    return text if text in ("input", "today") else parse_day(text, "--gen-date")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import ExportOptions, ReconciliationFailed, export
+
+    config = _load_config(args)
+    given = any((args.period, args.quarter, args.date_from, args.date_to))
+    period = _period(args) if given or not args.from_raw else None
+    options = ExportOptions(detail=args.detail, chart=Path(args.chart) if args.chart else None,
+                            strict=args.strict, generated=_gen_date(args.gen_date),
+                            from_raw=Path(args.from_raw) if args.from_raw else None, dry_run=args.dry_run)
+    try:
+        result = export(config, period, options, progress=_progress(args))
+    except ReconciliationFailed as exc:
+        _say(args, exc.summary)
+        raise
+    _say(args, result.describe())
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .files import write_atomic
+    from .errors import OutputError
+    from .ledger.starter import starter_config
+
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        raise OutputError(f"{target} exists already; use --force to overwrite it")
+    write_atomic(target, starter_config().encode("utf-8"))
+    print(f"Wrote {target}: fill in [company] and [amili], then run ledger-export export --period YYYY-MM")
     return EXIT_OK
 
 

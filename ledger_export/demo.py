@@ -10,7 +10,7 @@ from pathlib import Path
 from . import config as config_module
 from .amili.auth import StaticToken
 from .errors import ConfigError
-from .jobs import FetchResult, fetch_snapshot
+from .export import ExportResult, export
 from .paths import SAMPLES
 from .period import month
 from .progress import Progress
@@ -19,7 +19,7 @@ SAMPLE_PERIOD = "2025-06"
 SAMPLE_CONFIG = SAMPLES / "ledger-export.toml"
 
 
-def run_demo(out: Path, *, progress: Progress | None = None) -> FetchResult:
+def run_demo(out: Path, *, progress: Progress | None = None) -> ExportResult:
     try:
         from .sandbox.server import Sandbox
     except ImportError as exc:  # the sandbox is an optional extra
@@ -29,5 +29,5 @@ def run_demo(out: Path, *, progress: Progress | None = None) -> FetchResult:
             "amili.base_url": sandbox.base_url,
             "output.folder": str(out),
         })
-        return fetch_snapshot(config, month(SAMPLE_PERIOD), tokens=StaticToken(sandbox.api_key),
-                              progress=progress)
+        return export(config, month(SAMPLE_PERIOD), tokens=StaticToken(sandbox.api_key),
+                      progress=progress)

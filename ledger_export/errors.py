@@ -6,20 +6,29 @@ is a bug and keeps its traceback.
     LedgerExportError
     ├── ConfigError              bad or unknown configuration key (names the key)
     ├── PeriodError              a period, date or quarter that cannot be parsed
-    ├── RecordError              a record from Amili that cannot be booked
-    │                            (names the record's _id or invoice number and the field)
+    ├── RecordError              a record from Amili that cannot be read
+    │   │                        (names the record's _id or invoice number and the field)
+    │   └── BookingError         ledger/vouchers.py: readable but not bookable (currency, no payout_date)
+    ├── ChartError               ledger/chart.py: the --chart file is unusable
+    │   └── AccountNotInChartError  the export would book on accounts the chart lacks
+    ├── ReconciliationFailed     export.py: errors (or warnings under --strict); exit code 3
+    ├── SieError                 sie/model.py: a file that is not SIE at all
     ├── SnapshotError            a raw snapshot folder that is missing or damaged
+    │   └── SandboxDataError     sandbox/data.py: the sandbox's seed folder
     ├── OutputError              an output that cannot be written
+    │   └── SieWriteError        sie/writer.py: a ledger that cannot be written as SIE
     └── AmiliError               the Amili API failed (carries URL and status)
         ├── AuthenticationError  401/403: the token was refused (never shows the token)
         ├── NotFoundError        404: names the URL
         ├── RequestRejectedError 400/422: Amili's _error message and _issues
         ├── ServiceUnavailableError  429/5xx or dropped connections after retries
+        │   └── OutcomeUnknownError  a POST failed in transit: it may or may not have been registered
         ├── ResponseFormatError  a body that is not the JSON Eve promises
         └── InconsistentPagingError  the list changed under us and re-fetching did not settle it
 
-Later stages add their own subclasses next to their code, each under one of
-these branches or directly under LedgerExportError.
+Subclasses defined next to their code are named with their module above.
+A voucher that does not balance is deliberately not in this tree
+(ledger/model.py, UnbalancedVoucherError): reaching it is a bug.
 """
 
 from __future__ import annotations
@@ -90,6 +99,10 @@ class RequestRejectedError(AmiliError):
 
 class ServiceUnavailableError(AmiliError):
     pass
+
+
+class OutcomeUnknownError(ServiceUnavailableError):
+    """A POST whose answer never arrived: never retried blindly, the user must check."""
 
 
 class ResponseFormatError(AmiliError):

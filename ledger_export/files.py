@@ -10,6 +10,14 @@ from pathlib import Path
 
 from .errors import OutputError
 
+# mkstemp/mkdtemp create private (0600/0700) entries; finished outputs should
+# get what any other file the user writes gets. Reading the umask means
+# setting it, so do it once.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+FOLDER_MODE = 0o777 & ~_UMASK
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
@@ -22,6 +30,7 @@ def write_atomic(path: Path, data: bytes) -> None:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, FILE_MODE)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -48,6 +57,7 @@ def write_folder_atomic(folder: Path, files: Mapping[str, bytes]) -> None:
                     raise OutputError(f"refusing to write {name!r} outside {folder}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
+            os.chmod(staging, FOLDER_MODE)
             old = None
             if folder.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))

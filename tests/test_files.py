@@ -42,3 +42,12 @@ def test_write_folder_atomic_refuses_names_that_escape(tmp_path):
         write_folder_atomic(tmp_path / "raw", {"../evil": b"x"})
     assert not (tmp_path / "evil").exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_outputs_get_ordinary_permissions_not_private_temp_ones(tmp_path):
+    from ledger_export.files import FILE_MODE, FOLDER_MODE
+
+    write_atomic(tmp_path / "a.si", b"x")
+    write_folder_atomic(tmp_path / "raw", {"a.json": b"1"})
+    assert (tmp_path / "a.si").stat().st_mode & 0o777 == FILE_MODE
+    assert (tmp_path / "raw").stat().st_mode & 0o777 == FOLDER_MODE

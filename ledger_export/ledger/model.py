@@ -12,12 +12,16 @@ from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
-from ..errors import LedgerExportError
 from ..money import ZERO
 
 
-class UnbalancedVoucherError(LedgerExportError):
-    """A voucher whose lines do not sum to 0.00. Never written."""
+class UnbalancedVoucherError(ArithmeticError):
+    """A voucher whose lines do not sum to 0.00. Never written.
+
+    Not a LedgerExportError: the ledger reports input that does not add up as
+    a reconciliation finding before it builds vouchers, so reaching this is a
+    bug in ledger-export and must keep its traceback.
+    """
 
 
 @dataclass(frozen=True)

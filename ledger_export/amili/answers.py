@@ -1,0 +1,100 @@
+"""What Amili's answers mean: JSON bodies with Decimal amounts, and the error each status stands for.
+
+Messages are one line and name the request; the token travels in a header,
+so a URL is safe to show.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from ..errors import (AmiliError, NotFoundError, OutcomeUnknownError, RequestRejectedError,
+                      ResponseFormatError, ServiceUnavailableError)
+
+
+# Failures in transit: the connection dropped, timed out, or the body was cut short.
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+             requests.exceptions.ContentDecodingError)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def decode_json(content: bytes) -> Any:
+    """JSON with every fraction as Decimal; NaN and Infinity are refused, not made floats."""
+    return json.loads(content, parse_float=Decimal, parse_constant=_no_constants)
+
+
+def readable(url: str, params: Mapping[str, Any] | None = None) -> str:
+    """A URL as a person reads it: the query left unescaped (it holds no secrets)."""
+    if not params:
+        return url
+    return url + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def post_failed(what: str, url: str, status: int) -> AmiliError:
+    """A POST answered 429 or 5xx: not retried, so the user learns whether it may have counted."""
+    if status == 429:
+        return ServiceUnavailableError(f"Amili is rate limiting (429) {what}: it was not registered; "
+                                       f"try again later", url=url, status=status)
+    return OutcomeUnknownError(f"Amili answered {status} to {what}: it may or may not have been "
+                               f"registered; check before sending it again", url=url, status=status)
+
+
+def refusal(what: str, url: str, response: requests.Response) -> AmiliError:
+    """The error for an answer that is neither a success nor worth retrying."""
+    status = response.status_code
+    message, issues = eve_error(response.content)
+    message = message or response.reason or ""
+    if status == 404:
+        return NotFoundError(f"Amili has no such resource (404) for {what}", url=url, status=status)
+    if status in (400, 422):
+        detail = "; ".join(p for p in (message, format_issues(issues)) if p)
+        return RequestRejectedError(f"Amili rejected {what} ({status}): {clip(detail, 500)}",
+                                    url=url, status=status, issues=issues)
+    if 300 <= status < 400:
+        where = response.headers.get("Location", "?")
+        return AmiliError(f"Amili redirected {what} to {where} ({status}): check [amili] base_url",
+                          url=url, status=status)
+    kind = ServiceUnavailableError if status >= 500 else AmiliError
+    return kind(f"Amili answered {status} for {what}: {clip(message, 200)}", url=url, status=status)
+
+
+def json_object(body: Any, what: str, url: str) -> dict:
+    if not isinstance(body, dict):
+        raise ResponseFormatError(f"{clip(what, 300)}: the answer is a JSON {type(body).__name__}, "
+                                  f"not an object", url=url)
+    return body
+
+
+def eve_error(content: bytes) -> tuple[str, Any]:
+    """Eve's ``_error.message`` and ``_issues`` from an error body, as far as it has them."""
+    try:
+        body = decode_json(content)
+    except ValueError:
+        return "", None
+    if not isinstance(body, dict):
+        return "", None
+    error = body.get("_error")
+    message = error.get("message") if isinstance(error, dict) else error
+    return " ".join(str(message).split()) if message else "", body.get("_issues")
+
+
+def format_issues(issues: Any, prefix: str = "") -> str:
+    """Eve's ``_issues`` on one line: ``case: ...; invoice_number: ...``."""
+    if isinstance(issues, dict):
+        return "; ".join(format_issues(v, f"{prefix}{k}.") if isinstance(v, dict)
+                         else f"{prefix}{k}: {format_issues(v)}" for k, v in issues.items())
+    if isinstance(issues, list):
+        return ", ".join(format_issues(v, prefix) for v in issues)
+    return " ".join(str(issues).split()) if issues is not None else ""

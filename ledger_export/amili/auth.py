@@ -1,0 +1,254 @@
+"""Where the Amili access token comes from: a ready key, or the API-code flow.
+
+Secrets (token, API code, signed JWT, private key) never reach a repr, a log
+line or an exception message: every class here prints redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jwt
+import requests
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ..config import AmiliSettings
+from ..errors import AmiliError, AuthenticationError, ConfigError, ResponseFormatError
+from .answers import TRANSIENT, decode_json
+from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+
+log = logging.getLogger("ledger_export.amili")
+
+AUTH_PATH = "/authenticates/api-code"
+# Amili's guide: the signed request is valid for ten minutes.
+JWT_LIFETIME = 600
+
+# The response shape of the API-code call is not documented publicly; these
+# are the names a token has been seen or could plausibly be under, tried in order.
+_TOKEN_KEYS = ("token", "access_token", "accesstoken", "api_key", "apikey", "x-api-key",
+               "_token", "auth_token", "jwt")
+_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+
+
+class TokenProvider(ABC):
+    """Hands out the current access token; safe to share between fetching threads."""
+
+    #: HTTP requests this provider made itself (the API-code calls).
+    requests_made: int = 0
+
+    @abstractmethod
+    def token(self) -> str:
+        """The current token, obtaining one first if there is none yet."""
+
+    @abstractmethod
+    def refresh(self, stale: str | None = None) -> bool:
+        """Get a new token; False if this provider cannot.
+
+        ``stale`` is the token the caller saw refused: when another thread has
+        already replaced it, the call returns True at once, so a burst of 401s
+        from concurrent pages costs one refresh, not one each.
+        """
+
+
+class StaticToken(TokenProvider):
+    """A ready access token (normally from the AMILI_API_KEY environment variable)."""
+
+    def __init__(self, value: str):
+        if not value:
+            raise ConfigError("the Amili access token is empty")
+        self._value = value
+
+    def token(self) -> str:
+        return self._value
+
+    def refresh(self, stale: str | None = None) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "StaticToken(<redacted>)"
+
+
+class ApiCodeToken(TokenProvider):
+    """Amili's API-code flow: a JWT signed with the creditor's private key buys an access token."""
+
+    def __init__(self, base_url: str, api_code: str, private_key_pem: bytes, algorithm: str = "ES512",
+                 session: requests.Session | None = None, clock: Callable[[], float] = time.time, *,
+                 timeout: tuple[float, float] = (10.0, 60.0), retry: RetryPolicy | None = None):
+        if not api_code:
+            raise ConfigError("the Amili API code is empty")
+        self.base_url = base_url.rstrip("/")
+        self.algorithm = algorithm
+        self._api_code = api_code
+        self._key = load_private_key(private_key_pem, algorithm)
+        self._session = session if session is not None else requests.Session()
+        self._clock = clock
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy(max_retries=3, max_wait=30.0)
+        self._token: str | None = None
+        self._lock = threading.Lock()
+        self.requests_made = 0
+
+    def __repr__(self) -> str:
+        return f"ApiCodeToken(base_url={self.base_url!r}, algorithm={self.algorithm!r}, api_code=<redacted>)"
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = self._obtain()
+            return self._token
+
+    def refresh(self, stale: str | None = None) -> bool:
+        with self._lock:
+            if stale is not None and self._token is not None and self._token != stale:
+                return True
+            self._token = self._obtain()
+            return True
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _signed_request(self) -> str:
+        claims = {"api_code": self._api_code, "exp": int(self._clock()) + JWT_LIFETIME}
+        return jwt.encode(claims, self._key, algorithm=self.algorithm)
+
+    def _obtain(self) -> str:
+        url = self.base_url + AUTH_PATH
+        what = f"GET {url}"
+        budget = self._retry.budget(what)
+        while True:
+            # A fresh signature per attempt: a retry after a long Retry-After
+            # must not send a JWT that has meanwhile expired.
+            headers = {"X-API-Key": self._signed_request(), "Accept": "application/json"}
+            started = time.monotonic()
+            self.requests_made += 1
+            try:
+                response = self._session.get(url, headers=headers, timeout=self._timeout,
+                                             allow_redirects=False)
+            except TRANSIENT as exc:
+                log.debug("%s -> %s after %d ms (attempt %d)", what, type(exc).__name__,
+                          (time.monotonic() - started) * 1000, budget.attempt)
+                budget.wait(f"{type(exc).__name__} while asking for an access token", url=url)
+                continue
+            log.debug("%s -> %d in %d ms (attempt %d)", what, response.status_code,
+                      (time.monotonic() - started) * 1000, budget.attempt)
+            status = response.status_code
+            if status in RETRY_STATUSES:
+                budget.wait(f"Amili answered {status}", status=status, url=url,
+                            retry_after=retry_after_seconds(response.headers))
+                continue
+            if status in (401, 403):
+                raise AuthenticationError(
+                    f"Amili refused the API code or the key it was signed with ({status}) for {what}: "
+                    f"check the API code and [amili] private_key_file", url=url, status=status)
+            if not 200 <= status < 300:
+                raise AmiliError(f"Amili answered {status} for {what} while issuing an access token",
+                                 url=url, status=status)
+            try:
+                body = decode_json(response.content)
+            except ValueError:
+                body = _bare_token(response.content)
+                if body is None:
+                    raise ResponseFormatError(f"the answer to {what} ({status}) is neither JSON nor a token",
+                                              url=url, status=status) from None
+            token = find_token(body)
+            if token is None:
+                # Field names only: a value might be the token under a name we do not know.
+                fields = ", ".join(sorted(map(str, body))) if isinstance(body, dict) else type(body).__name__
+                raise AuthenticationError(
+                    f"the answer to {what} ({status}) carries no access token we recognise "
+                    f"(fields: {fields[:200]})", url=url, status=status)
+            return token
+
+
+def _bare_token(content: bytes) -> str | None:
+    """A plain-text answer that is nothing but a token (one line of token characters)."""
+    text = content.decode("ascii", "replace").strip()
+    return text if re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,4096}", text) else None
+
+
+def find_token(body: Any, depth: int = 0) -> str | None:
+    """The access token in an API-code response, wherever Amili puts it (up to three levels deep)."""
+    if isinstance(body, str):
+        # A bare JSON string is the token itself; deeper strings are other fields.
+        return (body.strip() or None) if depth == 0 else None
+    if isinstance(body, list) and len(body) == 1 and depth < 3:
+        return find_token(body[0], depth + 1)
+    if not isinstance(body, Mapping) or depth >= 3:
+        return None
+    by_name = {str(k).lower(): v for k, v in body.items()}
+    for name in _TOKEN_KEYS:
+        value = by_name.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, (Mapping, list)):
+            nested = find_token(value, depth + 1)
+            if nested:
+                return nested
+    for value in body.values():
+        if isinstance(value, (Mapping, list)):
+            nested = find_token(value, depth + 1)
+            if nested:
+                return nested
+    return None
+
+
+def load_private_key(pem: bytes, algorithm: str) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+    """The creditor's private key, checked against the JWT algorithm before Amili sees it."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except TypeError:
+        raise ConfigError("the private key is encrypted; ledger-export needs it without a passphrase") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConfigError("the private key is not a PEM private key") from None
+    if algorithm in _CURVES:
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, _CURVES[algorithm]):
+            raise ConfigError(f"the private key does not fit {algorithm} "
+                              f"(needs an EC key on {_CURVES[algorithm].name})")
+    elif algorithm in ("RS256", "RS384", "RS512"):
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ConfigError(f"the private key does not fit {algorithm} (needs an RSA key)")
+    else:
+        raise ConfigError(f"JWT algorithm {algorithm!r} is not one Amili accepts")
+    return key
+
+
+def token_provider(settings: AmiliSettings, environ: Mapping[str, str] = os.environ,
+                   session_factory: Callable[[], requests.Session] = requests.Session,
+                   sleep: Callable[[float], None] = time.sleep) -> TokenProvider:
+    """The provider the settings ask for: the API-code flow if configured, else a ready token."""
+    api_code = environ.get(settings.api_code_env, "").strip()
+    api_key = environ.get(settings.api_key_env, "").strip()
+    if settings.private_key_file and api_code:
+        path = settings.private_key_file
+        try:
+            with open(path, "rb") as fh:
+                pem = fh.read()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the private key file {path}: {exc.strerror or exc}",
+                              key="amili.private_key_file") from None
+        try:
+            return ApiCodeToken(
+                settings.base_url, api_code, pem, settings.jwt_algorithm, session=session_factory(),
+                timeout=(settings.connect_timeout, settings.read_timeout),
+                retry=RetryPolicy(max_retries=settings.max_retries, max_wait=settings.max_wait, sleep=sleep))
+        except ConfigError as exc:
+            raise ConfigError(f"private key file {path}: {exc}", key="amili.private_key_file") from None
+    if api_key:
+        return StaticToken(api_key)
+    if settings.private_key_file:
+        raise ConfigError(f"[amili] private_key_file is set but the environment variable "
+                          f"{settings.api_code_env} is empty: set it to your Amili API code "
+                          f"(or set {settings.api_key_env} to a ready access token)")
+    raise ConfigError(f"no Amili credentials: set the environment variable {settings.api_key_env} "
+                      f"to your access token, or set [amili] private_key_file and the environment "
+                      f"variable {settings.api_code_env} to your API code")
+

@@ -1,0 +1,277 @@
+"""The one way ledger-export talks HTTP to Amili: token header, retries, errors, paging.
+
+Only GETs are retried: they read, so repeating one is harmless. A POST
+registers something, so one whose answer got lost is reported, never resent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import simplejson
+
+from ..config import AmiliSettings
+from ..errors import (AmiliError, AuthenticationError, InconsistentPagingError, OutcomeUnknownError,
+                      ResponseFormatError, ServiceUnavailableError)
+from ..progress import Progress
+from . import paging
+from .answers import TRANSIENT, clip, decode_json, json_object, post_failed, readable, refusal
+from .auth import TokenProvider
+from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+
+log = logging.getLogger("ledger_export.amili")
+
+# Reading a list again after it changed under us: a few times, then give up loudly.
+PAGING_ATTEMPTS = 3
+MAX_REDIRECTS = 5
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class AmiliClient:
+    def __init__(self, base_url: str, tokens: TokenProvider, *, connect_timeout: float = 10,
+                 read_timeout: float = 60, max_retries: int = 5, max_wait: float = 120,
+                 concurrency: int = 4, page_size: int = 100,
+                 session_factory: Callable[[], requests.Session] = requests.Session,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                 progress: Progress | None = None):
+        if concurrency < 1 or page_size < 1:
+            raise ValueError("concurrency and page_size must be at least 1")
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.timeout = (connect_timeout, read_timeout)
+        self.concurrency = concurrency
+        self.page_size = page_size
+        self.progress = progress
+        self._retry = RetryPolicy(max_retries=max_retries, max_wait=max_wait, sleep=sleep,
+                                  rng=rng if rng is not None else random.Random())
+        self._sleep = sleep
+        self._session_factory = session_factory
+        # requests.Session is not documented thread-safe: each thread gets its own.
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._requests = 0
+
+    @classmethod
+    def from_settings(cls, settings: AmiliSettings, tokens: TokenProvider,
+                      progress: Progress | None = None, **overrides: Any) -> AmiliClient:
+        options = dict(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                       max_retries=settings.max_retries, max_wait=settings.max_wait,
+                       concurrency=settings.concurrency, page_size=settings.page_size)
+        options.update(overrides)
+        return cls(settings.base_url, tokens, progress=progress, **options)
+
+    def __repr__(self) -> str:
+        return f"AmiliClient(base_url={self.base_url!r}, tokens={self.tokens!r})"
+
+    def __enter__(self) -> AmiliClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            sessions, self._sessions = self._sessions, []
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for session in sessions:
+            session.close()
+        closer = getattr(self.tokens, "close", None)
+        if closer is not None:
+            closer()
+
+    @property
+    def requests_made(self) -> int:
+        """Every HTTP request so far: pages, retries, redirects and the provider's token calls."""
+        return self._requests + getattr(self.tokens, "requests_made", 0)
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    # -- the public calls -------------------------------------------------------------
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict:
+        url = self.url(path)
+        body, _ = self._request("GET", url, params=params)
+        return json_object(body, f"GET {readable(url, params)}", url)
+
+    def post_json(self, path: str, body: Mapping[str, Any]) -> dict:
+        url = self.url(path)
+        data = simplejson.dumps(body, use_decimal=True).encode("utf-8")
+        answer, _ = self._request("POST", url, data=data)
+        return json_object(answer, f"POST {url}", url)
+
+    def download(self, url: str) -> bytes:
+        """The bytes at ``url`` (e.g. a self-invoice PDF), following redirects.
+
+        The token goes only to Amili's own origin: a redirect to a file store
+        elsewhere gets the request without it.
+        """
+        _, content = self._request("GET", url, follow_redirects=True, want_json=False)
+        return content
+
+    def list_items(self, resource: str, where: Mapping[str, Any], *, sort: str = "_created,_id",
+                   projection: Mapping[str, Any] | None = None) -> list[dict]:
+        """Every item of an Eve list, in the server's sort order, each exactly once."""
+        query = {"sort": sort, "where": simplejson.dumps(where, separators=(",", ":"), use_decimal=True)}
+        if projection is not None:
+            query["projection"] = json.dumps(projection, separators=(",", ":"))
+        problem = ""
+        for attempt in range(1, PAGING_ATTEMPTS + 1):
+            first = self._page(resource, query, 1, self.page_size)
+            rest = range(2, first.page_count + 1)
+            # Page 1 fixes the page size the server really serves; asking for
+            # exactly that keeps every page's skip/limit arithmetic the same.
+            pages = [first, *self._map(lambda n: self._page(resource, query, n, first.max_results), rest)]
+            problem = paging.inconsistency(pages)
+            if problem is None:
+                return [dict(item) for page in pages for item in page.items]
+            log.info("%s changed while it was read (%s); reading it again (attempt %d of %d)",
+                     resource, problem, attempt, PAGING_ATTEMPTS)
+            if attempt < PAGING_ATTEMPTS:
+                self._sleep(self._retry.base_delay * 2 ** (attempt - 1))
+        raise InconsistentPagingError(
+            f"{resource} kept changing while it was read ({problem}); gave up after "
+            f"{PAGING_ATTEMPTS} attempts: run again when Amili is not updating it",
+            url=readable(self.url(resource), query))
+
+    # -- machinery ----------------------------------------------------------------------
+
+    def _page(self, resource: str, query: Mapping[str, Any], number: int, per_page: int) -> paging.Page:
+        url = self.url(resource)
+        # page and max_results first, so they survive when a long where is clipped.
+        params = {"page": number, "max_results": per_page, **query}
+        body, _ = self._request("GET", url, params=params)
+        page = paging.read_page(body, resource, number, clip(readable(url, params), 300))
+        if self.progress is not None:
+            self.progress.add("pages fetched")
+        return page
+
+    def _map(self, fn: Callable[[T], R], args: Iterable[T]) -> list[R]:
+        """``[fn(a) for a in args]``, at most ``concurrency`` at a time, results in order."""
+        args = list(args)
+        if self.concurrency == 1 or len(args) <= 1:
+            return [fn(a) for a in args]
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="amili")
+            pool = self._pool
+        futures = [pool.submit(fn, a) for a in args]
+        try:
+            return [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._session_factory()
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _send(self, method: str, url: str, what: str, attempt: int, **kwargs: Any) -> requests.Response:
+        with self._lock:
+            self._requests += 1
+        started = time.monotonic()
+        try:
+            response = self._session().request(method, url, timeout=self.timeout,
+                                               allow_redirects=False, **kwargs)
+        except TRANSIENT as exc:
+            log.debug("%s -> %s after %d ms (attempt %d)", what, type(exc).__name__,
+                      (time.monotonic() - started) * 1000, attempt)
+            raise
+        log.debug("%s -> %d in %d ms (attempt %d)", what, response.status_code,
+                  (time.monotonic() - started) * 1000, attempt)
+        return response
+
+    def _request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                 data: bytes | None = None, follow_redirects: bool = False,
+                 want_json: bool = True) -> tuple[Any, bytes]:
+        """One logical request: (decoded body or None, raw body) of its 2xx answer, or an AmiliError."""
+        what = f"{method} {readable(url, params)}"
+        short = clip(what, 300)
+        retryable = method == "GET"
+        budget = self._retry.budget(short)
+        refreshed = False
+        redirects = attempts = 0
+        while True:
+            attempts += 1
+            token = self.tokens.token() if _origin(url) == _origin(self.base_url) else None
+            headers = {"Accept": "application/json" if want_json else "*/*"}
+            if token is not None:
+                headers["X-API-Key"] = token
+            if data is not None:
+                headers["Content-Type"] = "application/json"
+            try:
+                response = self._send(method, url, clip(what, 1000), attempts,
+                                      params=params, data=data, headers=headers)
+            except TRANSIENT as exc:
+                if not retryable:
+                    raise OutcomeUnknownError(
+                        f"{short} failed in transit ({type(exc).__name__}): Amili may or may not "
+                        f"have registered it; check before sending it again", url=url) from exc
+                budget.wait(f"the connection failed ({type(exc).__name__})", url=url)
+                continue
+            status = response.status_code
+            if status == 401 and token is not None and not refreshed:
+                refreshed = True
+                if self.tokens.refresh(stale=token):
+                    continue
+            if status in (401, 403):
+                raise AuthenticationError(f"Amili refused the access token ({status}) for {short}",
+                                          url=url, status=status)
+            if status in RETRY_STATUSES:
+                if not retryable:
+                    raise post_failed(short, url, status)
+                budget.wait(f"Amili answered {status}", retry_after=retry_after_seconds(response.headers),
+                            status=status, url=url)
+                continue
+            if 300 <= status < 400 and follow_redirects and "Location" in response.headers:
+                redirects += 1
+                if redirects > MAX_REDIRECTS:
+                    raise AmiliError(f"{short} redirected more than {MAX_REDIRECTS} times", url=url, status=status)
+                url, params = urljoin(response.url or url, response.headers["Location"]), None
+                what = short = f"{method} {url}"
+                continue
+            if not 200 <= status < 300:
+                raise refusal(short, url, response)
+            if not want_json:
+                return None, response.content
+            try:
+                return decode_json(response.content), response.content
+            except ValueError as exc:
+                problem = f"the answer ({status}) is not JSON ({clip(str(exc), 80)})"
+                content_type = response.headers.get("Content-Type", "")
+                # A JSON answer that does not parse was most likely cut short:
+                # read it again. An HTML page will not turn into JSON by retrying.
+                if retryable and (not content_type or "json" in content_type.lower()):
+                    log.debug("%s: %s; reading it again", clip(what, 1000), problem)
+                    try:
+                        budget.wait(problem, status=status, url=url)
+                    except ServiceUnavailableError:
+                        raise ResponseFormatError(f"{short}: {problem}, also after "
+                                                  f"{budget.retries} retries", url=url, status=status) from None
+                    continue
+                raise ResponseFormatError(f"{short}: {problem}; Content-Type {content_type or 'missing'}",
+                                          url=url, status=status) from None

@@ -1,0 +1,85 @@
+"""Reading an Eve list page by page, and telling whether the pages fit together.
+
+Eve pages by skip/limit, so a record created, deleted or changed while we
+page shifts the rest of the list: an item can be read twice or not at all.
+The checks below catch that from the pages alone; the client then reads the
+whole list again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ResponseFormatError
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    items: tuple[dict, ...]
+    # What the server says about the whole list at the moment it served this page.
+    total: int
+    max_results: int
+
+    @property
+    def page_count(self) -> int:
+        """Pages the list needs at this page's size (an empty list still has page 1)."""
+        return max(1, math.ceil(self.total / self.max_results))
+
+    def expected_length(self) -> int:
+        return max(0, min(self.max_results, self.total - (self.number - 1) * self.max_results))
+
+
+def read_page(body: Any, resource: str, number: int, url: str) -> Page:
+    """One Eve list answer, checked for the fields paging relies on."""
+
+    def fail(problem: str) -> ResponseFormatError:
+        return ResponseFormatError(f"page {number} of {resource} {problem} ({url})", url=url)
+
+    if not isinstance(body, Mapping):
+        raise fail("is not a JSON object")
+    items, meta = body.get("_items"), body.get("_meta")
+    if not isinstance(items, list):
+        raise fail("has no _items list")
+    if not isinstance(meta, Mapping):
+        raise fail("has no _meta object")
+    numbers = {}
+    for name in ("total", "max_results"):
+        value = meta.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise fail(f"has no whole number in _meta.{name} (got {value!r:.30})")
+        numbers[name] = value
+    if numbers["max_results"] == 0:
+        raise fail("says _meta.max_results is 0")
+    served = meta.get("page", number)
+    if served != number:
+        raise fail(f"is page {served!r:.20} according to _meta.page")
+    for position, item in enumerate(items, 1):
+        if not isinstance(item, Mapping) or not isinstance(item.get("_id"), str) or not item["_id"]:
+            raise fail(f"item {position} has no _id")
+    return Page(number, tuple(items), numbers["total"], numbers["max_results"])
+
+
+def inconsistency(pages: Sequence[Page]) -> str | None:
+    """Why ``pages`` (page 1 first, in order) are not one consistent reading of a list, or None."""
+    first = pages[0]
+    if len(pages) != first.page_count:
+        return f"{len(pages)} pages read, but page 1 makes it {first.page_count}"
+    seen: set[str] = set()
+    for page in pages:
+        if page.total != first.total:
+            return f"page {page.number} counted {page.total} items where page 1 counted {first.total}"
+        if page.max_results != first.max_results:
+            return (f"page {page.number} was served {page.max_results} per page "
+                    f"where page 1 was served {first.max_results}")
+        if len(page.items) != page.expected_length():
+            return f"page {page.number} held {len(page.items)} items, expected {page.expected_length()}"
+        for item in page.items:
+            if item["_id"] in seen:
+                return f"item {item['_id']} came twice"
+            seen.add(item["_id"])
+    # Page lengths add up to the total and no id repeats, so len(seen) == total.
+    return None

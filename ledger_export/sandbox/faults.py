@@ -1,0 +1,176 @@
+"""Fault injection: the failures a client of a real API meets, on demand and countable.
+
+A WSGI middleware around the Eve app. Only API requests count (resources
+and media, not the login), numbered from 1; every Nth one gets the fault.
+Refusals (429, 5xx) happen before the app sees the request, as a gateway
+would refuse it; damaged answers (dropped, truncated, garbage) happen after
+the app handled it, as a network would lose it, so a dropped POST is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from http import HTTPStatus
+from typing import NamedTuple
+
+GARBAGE = b"<html><head><title>Amili</title></head><body>Service temporarily unavailable</body></html>\n"
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency: float = 0.0  # seconds added to every API request
+    rate_limit_every: int = 0  # every Nth -> 429 with Retry-After
+    retry_after: int = 1
+    server_error_every: int = 0  # every Nth -> server_error_status
+    server_error_status: int = 503
+    drop_every: int = 0  # every Nth: connection closed, no response at all
+    truncate_every: int = 0  # every Nth: Content-Length promises more than is sent
+    garbage_every: int = 0  # every Nth: 200 with a body that is not JSON
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if getattr(self, f.name) < 0:
+                raise ValueError(f"fault setting {f.name} must be 0 or more")
+        if not 500 <= self.server_error_status <= 599:
+            raise ValueError(f"server_error_status must be a 5xx status, got {self.server_error_status}")
+
+    def pick(self, n: int) -> str | None:
+        """The fault for API request number ``n``; the most damaging wins when several fall due."""
+        for kind in ("drop", "truncate", "garbage", "rate_limit", "server_error"):
+            every = getattr(self, f"{kind}_every")
+            if every and n % every == 0:
+                return kind
+        return None
+
+
+class Served(NamedTuple):
+    method: str
+    path: str
+    query_string: str
+    status: int | None  # None: the connection was dropped without an answer
+
+
+def _error_body(code: int, message: str) -> bytes:
+    return json.dumps({"_status": "ERR", "_error": {"code": code, "message": message}}).encode()
+
+
+def _close_socket(environ: dict) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is None:  # pragma: no cover - the sandbox always runs on werkzeug
+        raise RuntimeError("dropping a connection needs werkzeug's dev server (environ['werkzeug.socket'])")
+    try:
+        # shutdown sends what is already buffered, then FIN: the client sees
+        # the connection end, never a half-written answer from us.
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _refusal(kind: str | None, faults: Faults) -> tuple[str, list, bytes] | None:
+    """The gateway's answer for a refused request, or None to let the app handle it."""
+    if kind == "rate_limit":
+        headers = [("Content-Type", "application/json"), ("Retry-After", str(faults.retry_after))]
+        return "429 Too Many Requests", headers, _error_body(429, "Too many requests")
+    if kind == "server_error":
+        code = faults.server_error_status
+        phrase = HTTPStatus(code).phrase
+        return f"{code} {phrase}", [("Content-Type", "application/json")], _error_body(code, phrase)
+    return None
+
+
+class _CloseAfter:
+    """A response body that closes the connection once the server has sent it."""
+
+    def __init__(self, chunks: list[bytes], environ: dict):
+        self.chunks, self.environ = chunks, environ
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        _close_socket(self.environ)
+
+
+class FaultInjector:
+    """WSGI middleware: counts API requests, injects faults, records every request served."""
+
+    def __init__(self, app: Callable, faults: Faults, *, is_api: Callable[[str], bool]):
+        self.app = app
+        self.is_api = is_api
+        self.served: list[Served] = []
+        self.callbacks: list[Callable[[int, str, str], None]] = []
+        # Serialises the app and the callbacks: mongomock is not thread-safe,
+        # and a callback that edits the data must finish before the next request.
+        self.lock = threading.RLock()
+        self._faults = faults
+        self._count = 0
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    def set_faults(self, faults: Faults, *, reset_count: bool = True) -> None:
+        with self.lock:
+            self._faults = faults
+            if reset_count:
+                self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        api = self.is_api(path)
+        with self.lock:
+            if api:
+                self._count += 1
+            n, faults = self._count, self._faults
+        kind = faults.pick(n) if api else None
+        if api and faults.latency:
+            time.sleep(faults.latency)
+
+        status, headers, body = _refusal(kind, faults) or self._call_app(environ)
+        with self.lock:
+            code = None if kind == "drop" else int(status.split()[0])
+            self.served.append(Served(method, path, environ.get("QUERY_STRING", ""), code))
+            if api:
+                for callback in list(self.callbacks):
+                    callback(n, method, path)
+
+        # The body is buffered, so its length is re-stated (and a truncation can lie about it).
+        headers = [h for h in headers if h[0].lower() != "content-length"]
+        if kind == "drop":
+            _close_socket(environ)
+            # The server's attempt to send this meets the closed socket and
+            # is dropped quietly; without a status it would log a traceback.
+            start_response("500 Internal Server Error", [("Content-Length", "0")])
+            return []
+        if kind == "garbage":
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(GARBAGE)))])
+            return [GARBAGE]
+        if kind == "truncate":
+            start_response(status, headers + [("Content-Length", str(len(body) + 1024))])
+            return _CloseAfter([body[: len(body) // 2]], environ)
+        start_response(status, headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+    def _call_app(self, environ: dict) -> tuple[str, list, bytes]:
+        captured: dict = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, list(headers)
+
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        return captured["status"], captured["headers"], body
