@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -225,4 +225,10 @@ def load(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None 
         raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return from_dict(doc, source=str(path), overrides=overrides)
+    config = from_dict(doc, source=str(path), overrides=overrides)
+    key_file = config.amili.private_key_file
+    if key_file and not Path(key_file).expanduser().is_absolute():
+        # A path in the file means "next to this file", wherever the run starts.
+        resolved = str(path.parent / Path(key_file).expanduser())
+        config = replace(config, amili=replace(config.amili, private_key_file=resolved))
+    return config

@@ -73,3 +73,11 @@ def test_missing_file_and_bad_toml_are_errors(tmp_path):
     bad.write_text("[company\nname=", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         config.load(bad)
+
+
+def test_private_key_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "c.toml").write_text('[amili]\nprivate_key_file = "keys/amili.pem"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert config.load(folder / "c.toml").amili.private_key_file == str(folder / "keys" / "amili.pem")
