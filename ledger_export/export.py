@@ -7,19 +7,22 @@ validated by the reader), and only then written, each file atomically.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import __version__
 from .amili.auth import TokenProvider
-from .amili.fetch import RawPeriod
+from .amili.fetch import RawPeriod, fetch_period
 from .amili.models import PeriodData
-from .amili.snapshot import load_snapshot, period_data, save_snapshot
+from .amili.snapshot import find_snapshot, load_snapshot, period_data, snapshot_files
 from .config import Config
-from .errors import LedgerExportError, OutputError, PeriodError
-from .files import write_atomic
-from .jobs import fetch_raw, period_folder
+from .document_names import document_file_names
+from .errors import LedgerExportError, NotFoundError, OutputError, PeriodError
+from .files import publish
+from .jobs import open_client, period_folder
 from .ledger import reconcile
 from .ledger.chart import Chart
 from .ledger.model import Finding, Ledger
@@ -30,6 +33,13 @@ from .period import Period
 from .progress import NoProgress, Progress
 from .sie.validate import validate as validate_sie
 from .sie.writer import render_sie
+from .writers.config_dump import config_hash, config_rows
+from .writers.documents import FOLDER as DOCUMENTS, DocumentRecord, collect_documents, document_findings
+from .writers.documents import media_url_for, sha256_hex
+from .writers.manifest import previous_document_hashes, render_manifest
+from .writers.workbook import render_workbook
+
+MANIFEST = "manifest.json"
 
 
 class ReconciliationFailed(LedgerExportError):
@@ -69,7 +79,7 @@ class ExportResult:
     files: tuple[Path, ...] = ()
     requests: int | None = None
     dry_run: bool = False
-    notes: tuple[str, ...] = field(default=())
+    documents: tuple[DocumentRecord, ...] = field(default=())
 
     def describe(self) -> str:
         lines = [self.summary.rstrip("\n"), ""]
@@ -78,7 +88,10 @@ class ExportResult:
         else:
             lines.append(f"Outputs in {self.folder}:")
             lines += [f"  {path.relative_to(self.folder)}" for path in self.files]
-        return "\n".join(lines + list(self.notes))
+            fetched = sum(1 for d in self.documents if d.fetched)
+            if self.documents:
+                lines.append(f"  {DOCUMENTS}/ ({len(self.documents)} self-invoice(s), {fetched} downloaded now)")
+        return "\n".join(lines)
 
 
 def generation_moment(choice: str | date, data: PeriodData) -> datetime:
@@ -94,55 +107,113 @@ def generation_moment(choice: str | date, data: PeriodData) -> datetime:
     return datetime(end.year, end.month, end.day, tzinfo=timezone.utc)
 
 
-def sie_file_name(period: Period) -> str:
-    return f"ledger-{period.label}.si"
+def output_names(period: Period) -> tuple[str, str]:
+    """The SIE file and the workbook of a period, as named in its folder."""
+    return f"ledger-{period.label}.si", f"ledger-{period.label}.xlsx"
 
 
+@dataclass(frozen=True)
+class _Source:
+    raw: RawPeriod
+    data: PeriodData
+    requests: int | None
+    # Gets a self-invoice PDF by URL: from Amili, or (offline) from the raw
+    # snapshot's own period folder.
+    fetch: Callable[[str], bytes]
+
+
+def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable[[str], bytes]:
+    names = document_file_names(data.payouts)
+    url_for = media_url_for(config.amili)
+    where = {url_for(p.document): snapshot.parent / DOCUMENTS / names[p.id]
+             for p in data.payouts if p.document is not None}
+
+    def fetch(url: str) -> bytes:
+        path = where.get(url)
+        if path is None or not path.is_file():
+            raise NotFoundError(f"{url}: not downloaded before, and this run is offline (--from-raw)", url=url)
+        return path.read_bytes()
+
+    return fetch
+
+
+@contextmanager
 def _source(config: Config, period: Period | None, options: ExportOptions, tokens: TokenProvider | None,
-            progress: Progress) -> tuple[RawPeriod, int | None]:
+            progress: Progress) -> Iterator[_Source]:
     if options.from_raw is not None:
         raw = load_snapshot(options.from_raw)
         if period is not None and period != raw.period:
             raise PeriodError(f"the raw snapshot in {options.from_raw} is for {raw.period.label}, "
                               f"not {period.label}")
-        return raw, None
+        data = period_data(raw)
+        yield _Source(raw, data, None, _offline_fetch(data, find_snapshot(options.from_raw), config))
+        return
     if period is None:
         raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
-    return fetch_raw(config, period, tokens=tokens, progress=progress)
+    with open_client(config, tokens=tokens, progress=progress) as client:
+        raw = fetch_period(client, config.amili.creditor, period)
+        progress.done()
+        yield _Source(raw, period_data(raw), client.requests_made, client.download)
 
 
 def export(config: Config, period: Period | None, options: ExportOptions = ExportOptions(), *,
            tokens: TokenProvider | None = None, progress: Progress | None = None) -> ExportResult:
     progress = progress or NoProgress()
-    try:
-        raw, requests = _source(config, period, options, tokens, progress)
-    finally:
-        progress.done()
-    data = period_data(raw)
     chart = Chart.from_sie_file(options.chart) if options.chart else None
-    ledger = build_ledger(data, ledger_settings(config), detail=options.detail, chart=chart)
+    with _source(config, period, options, tokens, progress) as source:
+        data = source.data
+        ledger = build_ledger(data, ledger_settings(config), detail=options.detail, chart=chart)
+        folder = period_folder(config, data.period)
+        documents: tuple[DocumentRecord, ...] = ()
+        if not options.dry_run:
+            # Downloaded before anything is decided, because a missing or broken
+            # self-invoice is a finding that --strict must be able to fail on.
+            documents = collect_documents(data.payouts, folder / DOCUMENTS, source.fetch,
+                                          media_url_for(config.amili), _previous_hashes(folder))
+            ledger = replace(ledger, findings=ledger.findings + document_findings(documents))
     summary = render_summary(ledger, data)
     failures = reconcile.failures(ledger, strict=options.strict)
     if failures:
         raise ReconciliationFailed(failures, options.strict, summary)
+    if options.dry_run:
+        return ExportResult(data.period, folder, data, ledger, summary, requests=source.requests, dry_run=True)
 
     generated = generation_moment(options.generated, data)
-    sie_name = sie_file_name(data.period)
-    sie_bytes = render_sie(ledger, config.company, generated=generated.date(), program_version=__version__,
-                           ksumma=bool(config.sie and config.sie.ksumma))
-    problems = [f for f in validate_sie(sie_bytes, sie_name) if f.severity == "error"]
-    if problems:  # our own file failed our own reader: a bug, but never hand it to the bookkeeper
-        first = problems[0]
-        raise OutputError(f"the SIE file we made does not validate, so it was not written: "
-                          f"line {first.line}: {first.message}")
-
-    folder = period_folder(config, data.period)
-    if options.dry_run:
-        return ExportResult(data.period, folder, data, ledger, summary, requests=requests, dry_run=True)
-    if options.from_raw is None:
-        save_snapshot(raw, folder / "raw")
-    write_atomic(folder / sie_name, sie_bytes)
+    outputs = render_outputs(config, data, ledger, source.raw, documents, generated)
+    publish(folder, outputs, last=MANIFEST)
     progress.add("lines written", sum(len(v.lines) for v in ledger.vouchers))
     progress.done()
-    files = (folder / sie_name, folder / "raw")
-    return ExportResult(data.period, folder, data, ledger, summary, files=files, requests=requests)
+    files = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs}))
+    return ExportResult(data.period, folder, data, ledger, summary, files=files, requests=source.requests,
+                        documents=documents)
+
+
+def _previous_hashes(folder: Path) -> dict[str, str]:
+    try:
+        return previous_document_hashes((folder / MANIFEST).read_bytes())
+    except FileNotFoundError:
+        return {}
+
+
+def render_outputs(config: Config, data: PeriodData, ledger: Ledger, raw: RawPeriod,
+                   documents: tuple[DocumentRecord, ...], generated: datetime) -> dict[str, bytes]:
+    """Every file of the period folder but the PDFs, as bytes: nothing is written here."""
+    sie_name, xlsx_name = output_names(data.period)
+    sie = render_sie(ledger, config.company, generated=generated.date(), program_version=__version__,
+                     ksumma=bool(config.sie and config.sie.ksumma))
+    problems = [f for f in validate_sie(sie, sie_name) if f.severity == "error"]
+    if problems:  # our own file failed our own reader: a bug, but never hand it to the bookkeeper
+        first = problems[0]
+        raise OutputError(f"the SIE file we made does not validate, so nothing was written: "
+                          f"line {first.line}: {first.message}")
+    workbook = render_workbook(ledger=ledger, data=data, company=config.company, creditor=data.creditor,
+                               generated=generated, tool_version=__version__, documents=documents,
+                               checksums={sie_name: sha256_hex(sie)}, mapping_rows=config_rows(config))
+    outputs = {f"raw/{name}": content for name, content in snapshot_files(raw).items()}
+    outputs[sie_name] = sie
+    outputs[xlsx_name] = workbook
+    outputs[MANIFEST] = render_manifest(data=data, ledger=ledger, creditor=data.creditor,
+                                        config_sha256=config_hash(config), generated=generated,
+                                        tool_version=__version__, documents=documents,
+                                        outputs=dict(outputs))
+    return outputs

@@ -70,3 +70,42 @@ def write_folder_atomic(folder: Path, files: Mapping[str, bytes]) -> None:
             raise
     except OSError as exc:
         raise OutputError(f"cannot write {folder}: {exc.strerror or exc}") from exc
+
+
+def publish(folder: Path, outputs: Mapping[str, bytes], *, last: str | None = None) -> None:
+    """Put a run's outputs into ``folder``: all of them, or (on any failure) none.
+
+    Every file is first written and flushed into a hidden staging folder
+    beside its target; only when all are complete are they renamed into
+    place, top-level entry by entry (``raw/x.json`` moves ``raw/`` as one
+    folder), with ``last`` (the manifest, which vouches for the others)
+    renamed last. Entries of ``folder`` not named here (self-invoices/) are
+    left alone.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+        try:
+            for name, data in sorted(outputs.items()):
+                target = (staging / name).resolve()
+                if staging.resolve() not in target.parents:
+                    raise OutputError(f"refusing to write {name!r} outside {folder}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(target, FILE_MODE)
+            entries = sorted({Path(name).parts[0] for name in outputs}, key=lambda e: (e == last, e))
+            for entry in entries:
+                staged, final = staging / entry, folder / entry
+                if staged.is_dir():
+                    os.chmod(staged, FOLDER_MODE)
+                    if final.exists():
+                        os.replace(final, staging / f".old-{entry}")
+                os.replace(staged, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {folder}: {exc.strerror or exc}") from exc

@@ -34,13 +34,19 @@ class FetchResult:
                 f"in {self.requests} requests.\nRaw snapshot: {self.folder}")
 
 
-def fetch_raw(config: Config, period: Period, *, tokens: TokenProvider | None = None,
-              progress: Progress | None = None) -> tuple[RawPeriod, int]:
-    """Fetch a period from Amili; returns what came back and how many requests it took."""
+def open_client(config: Config, *, tokens: TokenProvider | None = None,
+                progress: Progress | None = None) -> AmiliClient:
+    """A client for the configured creditor; the token from the environment unless given."""
     if not config.amili.creditor:
         raise ConfigError("no creditor given: set [amili] creditor or pass --creditor", key="amili.creditor")
     tokens = tokens or token_provider(config.amili)
-    with AmiliClient.from_settings(config.amili, tokens, progress=progress or NoProgress()) as client:
+    return AmiliClient.from_settings(config.amili, tokens, progress=progress or NoProgress())
+
+
+def fetch_raw(config: Config, period: Period, *, tokens: TokenProvider | None = None,
+              progress: Progress | None = None) -> tuple[RawPeriod, int]:
+    """Fetch a period from Amili; returns what came back and how many requests it took."""
+    with open_client(config, tokens=tokens, progress=progress) as client:
         raw = fetch_period(client, config.amili.creditor, period)
         return raw, client.requests_made
 

@@ -51,3 +51,39 @@ def test_outputs_get_ordinary_permissions_not_private_temp_ones(tmp_path):
     write_folder_atomic(tmp_path / "raw", {"a.json": b"1"})
     assert (tmp_path / "a.si").stat().st_mode & 0o777 == FILE_MODE
     assert (tmp_path / "raw").stat().st_mode & 0o777 == FOLDER_MODE
+
+
+def test_publish_puts_every_output_in_place_and_replaces_folders_whole(tmp_path):
+    from ledger_export.files import publish
+
+    (tmp_path / "self-invoices").mkdir()
+    (tmp_path / "self-invoices" / "a.pdf").write_bytes(b"%PDF")
+    publish(tmp_path, {"raw/a.json": b"1", "raw/b.json": b"2", "x.si": b"si", "manifest.json": b"{}"},
+            last="manifest.json")
+    publish(tmp_path, {"raw/a.json": b"3", "x.si": b"si2", "manifest.json": b"{2}"}, last="manifest.json")
+    assert sorted(os.listdir(tmp_path)) == ["manifest.json", "raw", "self-invoices", "x.si"]
+    assert sorted(os.listdir(tmp_path / "raw")) == ["a.json"]
+    assert (tmp_path / "x.si").read_bytes() == b"si2"
+    assert (tmp_path / "self-invoices" / "a.pdf").read_bytes() == b"%PDF"
+
+
+def test_publish_that_fails_midway_changes_nothing(tmp_path, monkeypatch):
+    from ledger_export import files
+
+    files.publish(tmp_path, {"x.si": b"old", "manifest.json": b"old"})
+    real_open = open
+    calls = []
+
+    def failing_open(path, mode="r", *args, **kwargs):
+        if "w" in mode and str(path).endswith(".xlsx"):
+            calls.append(path)
+            raise OSError(28, "No space left on device")
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", failing_open)
+    with pytest.raises(OutputError, match="No space left"):
+        files.publish(tmp_path, {"x.si": b"new", "x.xlsx": b"new", "manifest.json": b"new"})
+    monkeypatch.undo()
+    assert calls
+    assert sorted(os.listdir(tmp_path)) == ["manifest.json", "x.si"]
+    assert (tmp_path / "x.si").read_bytes() == b"old"

@@ -206,3 +206,15 @@ def test_a_template_failing_on_one_payouts_values_names_the_key_and_the_payout()
     data = one_payout("capital", [("capital", 5, 0)], reference="A-1")
     with pytest.raises(ConfigError, match=rf"\[ledger.texts.voucher\] template fails for payout {data.payouts[0].id}"):
         build_ledger(data, settings)
+
+
+def test_voucher_names_the_self_invoice_as_saved_on_disk_not_amilis_raw_name():
+    from ledger_export.document_names import document_file_names
+
+    data = one_payout("creditor_commission", [("reminder", "60.00", "15.00")], document="../../etc/passwd")
+    ledger = build_ledger(data, LedgerSettings())
+    voucher = ledger.vouchers[0]
+    on_disk = document_file_names(data.payouts)[data.payouts[0].id]
+    assert voucher.document_name == on_disk
+    assert "/" not in voucher.document_name and ".." not in voucher.text
+    assert on_disk in voucher.text

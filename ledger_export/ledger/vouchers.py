@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
+from ..document_names import document_file_names
 from ..amili.models import Payout, PeriodData, Specification, stable_order
 from ..errors import ConfigError, RecordError
 from ..money import ZERO, format_amount
@@ -166,17 +167,17 @@ class _VoucherBuilder:
             result.append(self.line(group[0].kind, group[0].account, group))
         return tuple(result)
 
-    def voucher(self, lines: tuple[Line, ...], series: str) -> Voucher:
+    def voucher(self, lines: tuple[Line, ...], series: str, document_name: str | None) -> Voucher:
         p = self.payout
         text = self.texts.voucher(
             category=category_name(p.finance_category), category_code=p.finance_category,
             reference=p.payout_reference, payout_date=p.payout_date, period_start=p.finance_period_start,
             period_end=p.finance_period_end, interval=p.finance_interval,
-            document_name=p.document.name if p.document else None, payout_id=p.id,
+            document_name=document_name, payout_id=p.id,
             amount=p.amount, vat_amount=p.vat_amount, total_amount=p.total_amount)
         return Voucher(date=p.payout_date, text=text, lines=lines, series=series, payout_id=p.id,
                        payout_reference=p.payout_reference, payout_etag=p.etag, category=p.finance_category,
-                       document_name=p.document.name if p.document else None)
+                       document_name=document_name)
 
 
 def _mapping_findings(payout: Payout, entries: tuple[Entry, ...], amap: AccountMap) -> list[Finding]:
@@ -199,7 +200,7 @@ def _mapping_findings(payout: Payout, entries: tuple[Entry, ...], amap: AccountM
 
 
 def _book(payout: Payout, lines: tuple[Specification, ...], amap: AccountMap, texts: Texts,
-          detail: str, series: str) -> tuple[Voucher | None, list[Finding], dict[int, dict[str, None]]]:
+          detail: str, series: str, document_name: str | None) -> tuple[Voucher | None, list[Finding], dict[int, dict[str, None]]]:
     entries = _entries(payout, lines)
     findings = _mapping_findings(payout, entries, amap) if entries else []
     if lines:
@@ -228,7 +229,7 @@ def _book(payout: Payout, lines: tuple[Specification, ...], amap: AccountMap, te
         return None, findings, {}
     findings.append(Finding("voucher", OK, f"payout {payout.id}: balanced voucher with {len(booked)} lines",
                             payout.id))
-    return builder.voucher(booked, series), findings, builder.uses
+    return builder.voucher(booked, series, document_name), findings, builder.uses
 
 
 def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: str | None = None,
@@ -245,10 +246,14 @@ def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: str | No
     vouchers: list[Voucher] = []
     findings: list[Finding] = []
     uses: dict[int, dict[str, None]] = {}
+    # The name the PDF gets on disk, never Amili's raw name: that one may hold
+    # a path, and the voucher text must match the file the bookkeeper attaches.
+    document_names = document_file_names(data.payouts)
     for payout in payouts:
         lines = data.lines_of(payout)
         findings.extend(reconcile.check_payout(payout, lines, amap, data.period))
-        voucher, booking, used = _book(payout, lines, amap, texts, detail, settings.series)
+        voucher, booking, used = _book(payout, lines, amap, texts, detail, settings.series,
+                                       document_names.get(payout.id))
         findings.extend(booking)
         if voucher is not None:
             vouchers.append(voucher)

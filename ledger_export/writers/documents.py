@@ -1,0 +1,177 @@
+"""The self-invoice PDFs: downloaded next to the other outputs, checked, hashed.
+
+The one writer that does I/O: it must, because each PDF is fetched and
+written on its own. Every payout with a ``document`` ends in exactly one
+DocumentRecord; a document that is missing or not the PDF Amili described
+becomes a warning finding (the CLI makes it an error under --strict), never
+a silent skip, and never a file left under its final name.
+
+Re-runs: a file already in the folder is kept, not downloaded again, when it
+passes the same checks as a fresh download (size equals ``length``, ``%PDF-``
+header, ``%%EOF`` trailer) and, where the previous run's manifest recorded a
+SHA-256 for that file name (``known_sha256``), has exactly that hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from ..amili.models import Document, Payout
+from ..config import AmiliSettings
+from ..document_names import document_file_names
+from ..errors import LedgerExportError, NotFoundError, OutputError
+from ..files import write_atomic
+from ..ledger.model import WARNING, Finding
+
+FOLDER = "self-invoices"
+CHECK = "self-invoice"
+COMMISSION = "creditor_commission"
+
+IN_PLACE, MISSING, REJECTED, FAILED = "ok", "missing", "rejected", "failed"
+# PDF readers accept the end-of-file marker anywhere in the last kilobyte.
+_TRAILER_WINDOW = 1024
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What became of one payout's self-invoice. ``size``/``sha256`` only when the file is in place.
+
+    ``fetched`` says whether this run downloaded it (False: kept from an
+    earlier run); the workbook and manifest leave it out, so a re-run that
+    downloads nothing writes the same bytes.
+    """
+
+    payout_id: str
+    file_name: str | None
+    size: int | None
+    sha256: str | None
+    status: str  # IN_PLACE, MISSING, REJECTED or FAILED
+    problem: str | None = None
+    fetched: bool = False
+
+    @property
+    def in_place(self) -> bool:
+        return self.status == IN_PLACE
+
+    @property
+    def path(self) -> str | None:
+        """Where the file is, relative to the period folder (as the workbook links it)."""
+        return f"{FOLDER}/{self.file_name}" if self.in_place and self.file_name else None
+
+    def finding(self) -> Finding | None:
+        if self.problem is None:
+            return None
+        what = f"self-invoice {self.file_name}" if self.file_name else "self-invoice"
+        return Finding(check=CHECK, severity=WARNING, payout_id=self.payout_id,
+                       message=f"payout {self.payout_id}: {what} {self.problem}")
+
+
+def document_findings(records: Sequence[DocumentRecord]) -> tuple[Finding, ...]:
+    """The warnings to add to the ledger's findings (the run summary, workbook and manifest show them)."""
+    return tuple(f for f in (r.finding() for r in records) if f is not None)
+
+
+def media_url(template: str, base_url: str) -> Callable[[Document], str]:
+    """``url_for`` from the ``[amili] media_url`` template (``{base_url}/media/{file}``)."""
+    base = base_url.rstrip("/")
+
+    def url_for(document: Document) -> str:
+        return template.replace("{base_url}", base).replace("{file}", quote(document.file, safe=""))
+
+    return url_for
+
+
+def media_url_for(settings: AmiliSettings) -> Callable[[Document], str]:
+    return media_url(settings.media_url, settings.base_url)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def pdf_problem(data: bytes, length: int) -> str | None:
+    """Why ``data`` is not the ``length``-byte PDF Amili described, or None."""
+    problems = []
+    if not data.startswith(b"%PDF-"):
+        problems.append(f"is not a PDF (starts with {data[:8]!r})")
+    if len(data) < length:
+        problems.append(f"is truncated: {len(data)} of {length} bytes")
+    elif len(data) > length:
+        problems.append(f"is {len(data)} bytes, Amili's length says {length}")
+    # Catches a file cut short at the source, whose length Amili then reports as cut too.
+    if not problems and b"%%EOF" not in data[-_TRAILER_WINDOW:]:
+        problems.append("has no %%EOF marker at its end (truncated PDF)")
+    return "; ".join(problems) or None
+
+
+def _present(path: Path, document: Document, known: str | None) -> tuple[int, str] | None:
+    """(size, SHA-256) of a file already in place that may be kept, else None."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    digest = sha256_hex(data)
+    if pdf_problem(data, document.length) or (known is not None and known != digest):
+        return None
+    return len(data), digest
+
+
+def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str], bytes],
+                 url_for: Callable[[Document], str], known: str | None) -> DocumentRecord:
+    document = payout.document
+    path = folder / name
+    # document_file_names already strips directories; this guards the invariant.
+    if path.parent != folder or name in ("", ".", ".."):
+        raise OutputError(f"payout {payout.id}: refusing document file name {name!r}")
+    present = _present(path, document, known)
+    if present is not None:
+        return DocumentRecord(payout.id, name, *present, IN_PLACE)
+    url = url_for(document)
+    try:
+        data = fetch(url)
+    except NotFoundError:
+        status, problem = MISSING, f"is missing: Amili has no file {document.file} ({url})"
+    except LedgerExportError as exc:
+        status, problem = FAILED, f"could not be downloaded: {exc}"
+    else:
+        status, problem = REJECTED, pdf_problem(data, document.length)
+        if problem is None:
+            write_atomic(path, data)
+            return DocumentRecord(payout.id, name, len(data), sha256_hex(data), IN_PLACE, fetched=True)
+    # An unverified file under the final name could be attached to a voucher by mistake.
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot remove unverified {path}: {exc.strerror or exc}") from None
+    return DocumentRecord(payout.id, name, None, None, status, problem)
+
+
+def collect_documents(payouts: Sequence[Payout], folder: Path, fetch: Callable[[str], bytes],
+                      url_for: Callable[[Document], str],
+                      known_sha256: Mapping[str, str] | None = None) -> tuple[DocumentRecord, ...]:
+    """Download every payout's self-invoice into ``folder``; one record per document, in payout order.
+
+    ``fetch(url) -> bytes`` raises a LedgerExportError (NotFoundError for 404)
+    when the download fails. ``known_sha256`` maps file name -> hash from the
+    previous run's manifest (see manifest.previous_document_hashes).
+    A creditor_commission payout without a ``document`` is recorded as missing.
+    """
+    folder = Path(folder)
+    names = document_file_names(payouts)
+    known_sha256 = known_sha256 or {}
+    records = []
+    for payout in payouts:
+        if payout.document is None:
+            if payout.finance_category == COMMISSION:
+                records.append(DocumentRecord(payout.id, None, None, None, MISSING,
+                                              "is missing: Amili gives no document for this commission payout"))
+            continue
+        name = names[payout.id]
+        records.append(_collect_one(payout, folder, name, fetch, url_for, known_sha256.get(name)))
+    return tuple(records)

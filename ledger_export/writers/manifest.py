@@ -1,0 +1,148 @@
+"""``manifest.json``: what one run read, booked and wrote, for machines and auditors.
+
+Deterministic JSON (sorted keys, lists in the ledger's order); amounts are
+strings with two decimals ("1234.50") so no reader turns them into floats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..amili.models import PeriodData
+from ..ledger.model import ERROR, OK, WARNING, Ledger
+from ..money import ZERO, format_amount
+from .documents import FOLDER, DocumentRecord, sha256_hex
+
+MANIFEST_VERSION = 1
+_RANK = {OK: 0, WARNING: 1, ERROR: 2}
+
+
+def worst(severities: Sequence[str]) -> str:
+    """The run's (or a payout's) status: its most severe finding; ok when there is none."""
+    return max(severities, key=lambda s: _RANK.get(s, 2), default=OK)
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format_amount(value)
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _account_totals(ledger: Ledger) -> dict[str, Any]:
+    debit: dict[int, Decimal] = {}
+    credit: dict[int, Decimal] = {}
+    for voucher in ledger.vouchers:
+        for line in voucher.lines:
+            debit[line.account] = debit.get(line.account, ZERO) + line.debit
+            credit[line.account] = credit.get(line.account, ZERO) + line.credit
+    return {str(account): {"name": ledger.account_names.get(account), "debit": _money(debit[account]),
+                           "credit": _money(credit[account]), "net": _money(net)}
+            for account, net in ledger.account_totals().items()}
+
+
+def _category_totals(data: PeriodData) -> dict[str, Any]:
+    totals: dict[str, dict[str, Any]] = {}
+    for p in data.payouts:
+        t = totals.setdefault(p.finance_category, {"payouts": 0, "amount": ZERO, "vat_amount": ZERO,
+                                                    "total_amount": ZERO})
+        t["payouts"] += 1
+        for key in ("amount", "vat_amount", "total_amount"):
+            t[key] += getattr(p, key)
+    return {c: {k: (_money(v) if isinstance(v, Decimal) else v) for k, v in t.items()}
+            for c, t in totals.items()}
+
+
+def _exported_payouts(data: PeriodData, ledger: Ledger) -> list[dict[str, Any]]:
+    """The payouts booked in this run, each once, with the _etag they had when read."""
+    payouts = {p.id: p for p in data.payouts}
+    seen: set[str] = set()
+    out = []
+    for voucher in ledger.vouchers:
+        if voucher.payout_id is None or voucher.payout_id in seen:
+            continue
+        seen.add(voucher.payout_id)
+        p = payouts.get(voucher.payout_id)
+        out.append({
+            "id": voucher.payout_id,
+            "etag": voucher.payout_etag or (p.etag if p else None),
+            "category": p.finance_category if p else voucher.category,
+            "payout_reference": p.payout_reference if p else voucher.payout_reference,
+            "payout_date": _day(p.payout_date if p else voucher.date),
+            "total_amount": _money(p.total_amount) if p else None,
+        })
+    return out
+
+
+def _outputs(outputs: Mapping[str, bytes], documents: Sequence[DocumentRecord]) -> list[dict[str, Any]]:
+    files = {name: (len(data), sha256_hex(data)) for name, data in outputs.items()}
+    for record in documents:
+        if record.path is not None:
+            files[record.path] = (record.size, record.sha256)
+    return [{"name": name, "size": size, "sha256": digest} for name, (size, digest) in sorted(files.items())]
+
+
+def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_sha256: str,
+                    generated: datetime, tool_version: str, documents: Sequence[DocumentRecord],
+                    outputs: Mapping[str, bytes]) -> bytes:
+    """The manifest as UTF-8 JSON bytes.
+
+    ``outputs``: file name relative to the period folder -> the bytes written
+    (SIE file, workbook); the self-invoices are listed from ``documents``.
+    """
+    severities = [f.severity for f in ledger.findings]
+    doc = {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": {"name": "ledger-export", "version": tool_version},
+        "generated": (generated.isoformat(timespec="seconds") if isinstance(generated, datetime)
+                      else generated.isoformat()),
+        "inputs": {
+            "period": {"label": data.period.label, "start": _day(data.period.start), "end": _day(data.period.end)},
+            "creditor": creditor,
+            "config_sha256": config_sha256,
+        },
+        "counts": {
+            "payouts": len(data.payouts),
+            "specifications": len(data.specifications),
+            "creditor_payments": len(data.payments),
+            "vouchers": len(ledger.vouchers),
+            "ledger_lines": sum(len(v.lines) for v in ledger.vouchers),
+            "self_invoices": sum(1 for d in documents if d.in_place),
+            "findings": {s: severities.count(s) for s in (OK, WARNING, ERROR)},
+        },
+        "totals_per_account": _account_totals(ledger),
+        "totals_per_category": _category_totals(data),
+        "reconciliation": {
+            "status": worst(severities),
+            "findings": [{"check": f.check, "severity": f.severity, "payout_id": f.payout_id,
+                          "message": f.message} for f in ledger.findings],
+        },
+        "payouts": _exported_payouts(data, ledger),
+        "self_invoices": [{"payout_id": d.payout_id, "file_name": d.file_name, "status": d.status,
+                           "problem": d.problem, "size": d.size, "sha256": d.sha256} for d in documents],
+        "outputs": _outputs(outputs, documents),
+    }
+    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def previous_document_hashes(manifest: bytes | None) -> dict[str, str]:
+    """File name -> SHA-256 of the self-invoices a previous manifest recorded (for collect_documents).
+
+    A missing or unreadable manifest gives no hashes: the files in place are
+    then checked by size, header and trailer alone.
+    """
+    if not manifest:
+        return {}
+    try:
+        doc = json.loads(manifest.decode("utf-8"))
+        entries = doc["outputs"]
+        return {e["name"][len(FOLDER) + 1:]: e["sha256"] for e in entries
+                if isinstance(e.get("name"), str) and e["name"].startswith(f"{FOLDER}/")
+                and isinstance(e.get("sha256"), str)}
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        return {}

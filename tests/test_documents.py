@@ -1,0 +1,144 @@
+"""Downloading the self-invoice PDFs: checked, hashed, never silently skipped."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import pytest
+
+from audit_pack import PAYOUTS
+from ledger_export.amili.models import Document
+from ledger_export.config import AmiliSettings
+from ledger_export.errors import NotFoundError, ServiceUnavailableError
+from ledger_export.ledger.model import WARNING
+from ledger_export.writers.documents import (FAILED, IN_PLACE, MISSING, REJECTED, collect_documents, document_findings,
+                                             media_url, media_url_for)
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+URL = media_url("{base_url}/media/{file}", "http://127.0.0.1:8765/")
+
+
+def commission(n: int, name: str = "self_invoice.pdf", length: int = len(PDF)):
+    return replace(PAYOUTS[2], id=f"6650000000000000000000a{n}", payout_reference=f"ref{n}",
+                   created=PAYOUTS[2].created.replace(hour=n),
+                   document=Document(file=f"6650000000000000000000f{n}", name=name, length=length,
+                                     content_type="application/pdf"))
+
+
+class FakeAmili:
+    """Serves media by URL; records every download asked for."""
+
+    def __init__(self, files: dict[str, bytes | Exception]):
+        self.files = files
+        self.calls: list[str] = []
+
+    def __call__(self, url: str) -> bytes:
+        self.calls.append(url)
+        body = self.files.get(url)
+        if body is None:
+            raise NotFoundError(f"404 Not Found: {url}", url=url, status=404)
+        if isinstance(body, Exception):
+            raise body
+        return body
+
+
+def url(n: int) -> str:
+    return f"http://127.0.0.1:8765/media/6650000000000000000000f{n}"
+
+
+def test_downloads_checks_and_hashes_each_pdf(tmp_path):
+    payouts = [PAYOUTS[0], commission(1, "a.pdf"), commission(2, "b.pdf")]
+    fetch = FakeAmili({url(1): PDF, url(2): PDF})
+    records = collect_documents(payouts, tmp_path, fetch, URL)
+    assert [(r.payout_id, r.file_name, r.status, r.problem, r.fetched) for r in records] == [
+        (payouts[1].id, "a.pdf", IN_PLACE, None, True), (payouts[2].id, "b.pdf", IN_PLACE, None, True)]
+    assert records[0].sha256 == hashlib.sha256(PDF).hexdigest() and records[0].size == len(PDF)
+    assert (tmp_path / "a.pdf").read_bytes() == PDF and (tmp_path / "b.pdf").read_bytes() == PDF
+    assert document_findings(records) == ()
+    assert fetch.calls == [url(1), url(2)]
+
+
+@pytest.mark.parametrize("body, length, status, problem", [
+    (PDF[:40], len(PDF), REJECTED, f"is truncated: 40 of {len(PDF)} bytes"),
+    (PDF, len(PDF) - 1, REJECTED, f"is {len(PDF)} bytes, Amili's length says {len(PDF) - 1}"),
+    (b"<html>oops</html>", 17, REJECTED, "is not a PDF (starts with b'<html>oo')"),
+    (PDF.replace(b"%%EOF", b"%%EOX"), len(PDF), REJECTED, "has no %%EOF marker at its end (truncated PDF)"),
+    (None, len(PDF), MISSING, "is missing: Amili has no file 6650000000000000000000f1 "
+                              "(http://127.0.0.1:8765/media/6650000000000000000000f1)"),
+    (ServiceUnavailableError("Amili answered 503 after 5 retries", status=503), len(PDF), FAILED,
+     "could not be downloaded: Amili answered 503 after 5 retries"),
+])
+def test_a_bad_document_is_a_warning_and_leaves_no_file(tmp_path, body, length, status, problem):
+    payout = commission(1, "self_invoice.pdf", length)
+    # A stale file under the final name must not survive a failed re-download either.
+    (tmp_path / "self_invoice.pdf").write_bytes(b"stale")
+    (record,) = collect_documents([payout], tmp_path, FakeAmili({url(1): body}), URL)
+    assert (record.status, record.problem, record.size, record.sha256) == (status, problem, None, None)
+    assert record.path is None
+    assert list(tmp_path.iterdir()) == []
+    (finding,) = document_findings([record])
+    assert finding.severity == WARNING and finding.check == "self-invoice"
+    assert finding.payout_id == payout.id
+    assert finding.message == f"payout {payout.id}: self-invoice self_invoice.pdf {problem}"
+
+
+def test_a_commission_payout_without_document_is_reported(tmp_path):
+    payout = replace(PAYOUTS[2], document=None)
+    (record,) = collect_documents([payout], tmp_path, FakeAmili({}), URL)
+    assert record.status == MISSING and record.file_name is None
+    (finding,) = document_findings([record])
+    assert finding.message == (f"payout {payout.id}: self-invoice is missing: "
+                               "Amili gives no document for this commission payout")
+
+
+def test_a_present_good_file_is_not_downloaded_again(tmp_path):
+    payouts = [commission(1, "a.pdf"), commission(2, "b.pdf")]
+    fetch = FakeAmili({url(1): PDF, url(2): PDF})
+    first = collect_documents(payouts, tmp_path, fetch, URL)
+    assert len(fetch.calls) == 2
+    known = {r.file_name: r.sha256 for r in first}
+    again = collect_documents(payouts, tmp_path, fetch, URL, known_sha256=known)
+    assert len(fetch.calls) == 2
+    assert [(r.status, r.fetched) for r in again] == [(IN_PLACE, False), (IN_PLACE, False)]
+    # Only how the file got there differs, and no writer shows that: a re-run writes the same bytes.
+    assert [replace(r, fetched=True) for r in again] == list(first)
+
+
+def test_a_present_file_that_differs_from_the_manifest_is_downloaded_again(tmp_path):
+    payout = commission(1, "a.pdf")
+    other = PDF.replace(b"Catalog", b"Catalox")  # same size, still looks like a PDF
+    (tmp_path / "a.pdf").write_bytes(other)
+    fetch = FakeAmili({url(1): PDF})
+    known = {"a.pdf": hashlib.sha256(PDF).hexdigest()}
+    (record,) = collect_documents([payout], tmp_path, fetch, URL, known_sha256=known)
+    assert fetch.calls == [url(1)] and record.status == IN_PLACE and record.fetched
+    assert (tmp_path / "a.pdf").read_bytes() == PDF
+
+
+def test_a_present_truncated_file_is_replaced(tmp_path):
+    (tmp_path / "a.pdf").write_bytes(PDF[:30])
+    fetch = FakeAmili({url(1): PDF})
+    (record,) = collect_documents([commission(1, "a.pdf")], tmp_path, fetch, URL)
+    assert record.status == IN_PLACE and record.fetched and len(fetch.calls) == 1
+    assert (tmp_path / "a.pdf").read_bytes() == PDF
+
+
+def test_hostile_names_stay_inside_the_folder(tmp_path):
+    folder = tmp_path / "out" / "self-invoices"
+    payouts = [commission(1, "../../escape.pdf"), commission(2, "/etc/passwd"), commission(3, "C:\\x\\CON.pdf"),
+               commission(4, "../../escape.pdf")]
+    fetch = FakeAmili({url(n): PDF for n in range(1, 5)})
+    records = collect_documents(payouts, folder, fetch, URL)
+    assert [r.file_name for r in records] == ["escape.pdf", "passwd.pdf", "_CON.pdf", "escape-000000a4.pdf"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(r.file_name for r in records)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        f"out/self-invoices/{r.file_name}" for r in records)
+
+
+def test_media_url_fills_the_template():
+    doc = Document(file="abc/../x y", name="n.pdf", length=1, content_type="application/pdf")
+    default = media_url_for(AmiliSettings(base_url="http://127.0.0.1:9/"))
+    assert default(doc) == "http://127.0.0.1:9/media/abc%2F..%2Fx%20y"
+    assert media_url("{base_url}/files/{file}?download=1", "https://x.test")(doc) == \
+        "https://x.test/files/abc%2F..%2Fx%20y?download=1"

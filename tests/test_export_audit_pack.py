@@ -1,0 +1,98 @@
+"""The export's full output set: SIE file, workbook, self-invoices, manifest, raw snapshot."""
+
+import hashlib
+import json
+import shutil
+from datetime import date
+
+import openpyxl
+import pytest
+
+from ledger_export.export import ExportOptions, ReconciliationFailed, export
+from test_export import JUNE, run, sample_config
+
+FIXED = ExportOptions(generated=date(2025, 7, 1))
+OUTPUTS = ("ledger-2025-06.si", "ledger-2025-06.xlsx", "manifest.json")
+
+
+def test_export_writes_the_whole_audit_pack_and_the_manifest_vouches_for_it(sandbox, tmp_path):
+    result = run(sandbox, tmp_path, FIXED)
+    folder = tmp_path / "2025-06"
+    assert sorted(p.name for p in folder.iterdir()) == sorted((*OUTPUTS, "raw", "self-invoices"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    listed = {o["name"]: o for o in manifest["outputs"]}
+    for name in ("ledger-2025-06.si", "ledger-2025-06.xlsx"):
+        data = (folder / name).read_bytes()
+        assert listed[name]["sha256"] == hashlib.sha256(data).hexdigest() and listed[name]["size"] == len(data)
+    pdfs = sorted(p.name for p in (folder / "self-invoices").iterdir())
+    assert len(pdfs) == 4 and all(p.endswith(".pdf") for p in pdfs)
+    for pdf in pdfs:
+        entry = listed[f"self-invoices/{pdf}"]
+        assert entry["sha256"] == hashlib.sha256((folder / "self-invoices" / pdf).read_bytes()).hexdigest()
+    # Each self-invoice is named in its voucher's text, so it can be attached in Fortnox/Visma.
+    texts = (folder / "ledger-2025-06.si").read_bytes().decode("cp437")
+    assert all(pdf in texts for pdf in pdfs)
+    assert {d.file_name for d in result.documents} == set(pdfs)
+
+
+def test_offline_rerun_in_another_folder_gives_the_same_bytes(sandbox, tmp_path):
+    run(sandbox, tmp_path / "online", FIXED)
+    offline = sample_config("http://127.0.0.1:9", tmp_path / "offline")
+    export(offline, None, ExportOptions(generated=date(2025, 7, 1),
+                                        from_raw=tmp_path / "online" / "2025-06" / "raw"))
+    for name in OUTPUTS:
+        assert (tmp_path / "offline/2025-06" / name).read_bytes() == (tmp_path / "online/2025-06" / name).read_bytes()
+
+
+def test_second_run_downloads_nothing_and_writes_identical_bytes(sandbox, tmp_path):
+    run(sandbox, tmp_path, FIXED)
+    first = {n: (tmp_path / "2025-06" / n).read_bytes() for n in OUTPUTS}
+    media_before = sum(1 for r in sandbox.requests if r.path.startswith("/media/"))
+    result = run(sandbox, tmp_path, FIXED)
+    assert sum(1 for r in sandbox.requests if r.path.startswith("/media/")) == media_before == 4
+    assert not any(d.fetched for d in result.documents)
+    assert {n: (tmp_path / "2025-06" / n).read_bytes() for n in OUTPUTS} == first
+
+
+def _drop_one_self_invoice(sandbox):
+    file_id = sorted(sandbox.app.sandbox_media)[1]
+    del sandbox.app.sandbox_media[file_id]
+    return file_id
+
+
+def test_missing_self_invoice_is_a_warning_in_summary_and_workbook(sandbox, tmp_path):
+    _drop_one_self_invoice(sandbox)
+    result = run(sandbox, tmp_path, FIXED)
+    warnings = [f for f in result.ledger.warnings if f.check == "self-invoice"]
+    assert len(warnings) == 1 and warnings[0].payout_id
+    assert "self-invoice" in result.summary and "1 warning" in result.summary
+    wb = openpyxl.load_workbook(tmp_path / "2025-06" / "ledger-2025-06.xlsx")
+    rows = list(wb["Summary"].iter_rows(values_only=True))
+    payout_row = next(r for r in rows if r[0] == warnings[0].payout_id and r[5] is not None)
+    assert payout_row[5] == "warning" and warnings[0].message in payout_row[6]
+    assert (warnings[0].payout_id, "self-invoice", "warning", warnings[0].message) in [r[:4] for r in rows]
+    assert len(list((tmp_path / "2025-06" / "self-invoices").iterdir())) == 3
+
+
+def test_missing_self_invoice_fails_under_strict_and_writes_no_books(sandbox, tmp_path):
+    _drop_one_self_invoice(sandbox)
+    with pytest.raises(ReconciliationFailed) as failed:
+        run(sandbox, tmp_path, ExportOptions(generated=date(2025, 7, 1), strict=True))
+    assert "self-invoice" in str(failed.value)
+    folder = tmp_path / "2025-06"
+    assert not any((folder / n).exists() for n in OUTPUTS)
+
+
+def test_a_crash_while_writing_outputs_leaves_no_partial_set(sandbox, tmp_path, monkeypatch):
+    import ledger_export.export as export_module
+
+    def crash(**kwargs):
+        raise RuntimeError("injected crash after the SIE file was rendered")
+
+    monkeypatch.setattr(export_module, "render_workbook", crash)
+    with pytest.raises(RuntimeError, match="injected"):
+        run(sandbox, tmp_path, FIXED)
+    folder = tmp_path / "2025-06"
+    assert not any((folder / n).exists() for n in (*OUTPUTS, "raw"))
+    # No staging folder left behind either: only the downloaded PDFs remain.
+    assert sorted(p.name for p in folder.iterdir()) == ["self-invoices"]
