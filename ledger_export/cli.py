@@ -1,7 +1,9 @@
 """Command line: parses arguments, calls the library, turns LedgerExportError into an exit code.
 
-Exit codes: 0 ok, 1 a problem the user can fix (message on stderr),
-2 bad usage, 3 reconciliation failed under --strict.
+Exit codes: 0 ok, 1 a problem the user can fix (message on stderr), 2 bad
+usage, 3 the books do not reconcile (errors, or warnings under --strict),
+4 payouts of the period were exported before (use --only-new or --force),
+5 another run is using the same output folder.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from . import __version__
 from .errors import LedgerExportError
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT, EXIT_EXPORTED_BEFORE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
 
 
 def _add_output_flags(p: argparse.ArgumentParser) -> None:
@@ -72,7 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gen-date", metavar="YYYY-MM-DD|today|input", default="input",
                    help="the #GEN date: a fixed date, today's date, or (default) the date of the newest "
                         "record fetched, so the same input gives the same bytes")
-    p.add_argument("--dry-run", action="store_true", help="print the summary and write nothing")
+    p.add_argument("--dry-run", action="store_true", help="print the summary and the vouchers; write nothing")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--only-new", action="store_true",
+                       help="export only payouts this output folder's register has not seen; skip the rest")
+    again.add_argument("--force", action="store_true",
+                       help="export again payouts that were exported before; the register keeps both exports")
+    p.add_argument("--since-last", action="store_true",
+                   help="fetch only payouts created since the last --since-last run of this period "
+                        "(minus a day's overlap); implies --only-new unless --force")
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_export)
 
@@ -82,6 +92,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default="ledger-export.toml", help="where to write it (default: ledger-export.toml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(handler=_cmd_init)
+
+    p = sub.add_parser("payments", help="direct creditor payments: report payments debtors made to you",
+                       description="Payments a debtor made straight to the creditor, which Amili must hear "
+                                   "about so the case is settled.")
+    payments = p.add_subparsers(dest="payments_command", metavar="ACTION", required=True)
+    p = payments.add_parser("register", help="post the payments of a CSV file to Amili",
+                            description="Post each row of FILE.csv to Amili as a creditor payment. Columns: "
+                                        "invoice_number or case, amount, bank_transaction_date (YYYY-MM-DD), "
+                                        "reference, optional currency (SEK). Every row is checked before "
+                                        "anything is sent; rows whose reference Amili already has are "
+                                        "skipped, so running the same file twice registers nothing twice. "
+                                        "Exit 1 if any row needs attention.")
+    p.add_argument("file", metavar="FILE.csv", help="the payments (comma or semicolon separated, UTF-8)")
+    p.add_argument("--dry-run", action="store_true", help="check the file and Amili's references; send nothing")
+    p.add_argument("--config", "-c", metavar="FILE",
+                   help="configuration file (default: ledger-export.toml here, if present)")
+    p.add_argument("--creditor", metavar="ID", help="Amili creditor id (overrides [amili] creditor)")
+    p.add_argument("--base-url", metavar="URL", help="Amili API base URL (overrides [amili] base_url)")
+    _add_output_flags(p)
+    p.set_defaults(handler=_cmd_payments_register, out=None)
 
     p = sub.add_parser("fetch", help="fetch a period from Amili into a raw snapshot only",
                        description="Fetch the payouts, specification lines and creditor payments of a "
@@ -170,7 +200,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     period = _period(args) if given or not args.from_raw else None
     options = ExportOptions(detail=args.detail, chart=Path(args.chart) if args.chart else None,
                             strict=args.strict, generated=_gen_date(args.gen_date),
-                            from_raw=Path(args.from_raw) if args.from_raw else None, dry_run=args.dry_run)
+                            from_raw=Path(args.from_raw) if args.from_raw else None, dry_run=args.dry_run,
+                            only_new=args.only_new, force=args.force, since_last=args.since_last)
     try:
         result = export(config, period, options, progress=_progress(args))
     except ReconciliationFailed as exc:
@@ -178,6 +209,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise
     _say(args, result.describe())
     return EXIT_OK
+
+
+def _cmd_payments_register(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .payments import register_file
+
+    run = register_file(_load_config(args), Path(args.file), today=date.today(), dry_run=args.dry_run)
+    print(run.describe())
+    return run.exit_code
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -225,7 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except LedgerExportError as exc:
-        print(f"ledger-export: error: {exc}", file=sys.stderr)
+        # One line per problem (a payments file reports every bad row at once).
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"ledger-export: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ledger-export: interrupted", file=sys.stderr)

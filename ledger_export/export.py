@@ -1,8 +1,12 @@
-"""``ledger-export export``: fetch (or read a raw snapshot), book, check, write.
+"""``ledger-export export``: fetch (or read a raw snapshot), book, check, write, register.
 
-Order matters for trust: everything is computed and checked in memory first
-(records read strictly, vouchers balanced, reconciliation, our own SIE file
-validated by the reader), and only then written, each file atomically.
+Order matters for trust. The output root's register is opened first (it
+holds the lock, so two runs never book the same payout); payouts booked
+before are set aside (or refused) before booking; everything is computed and
+checked in memory (records read strictly, vouchers balanced, reconciliation,
+our own SIE file validated by the reader); only then is the whole set of
+files published at once, and only after that does the register record the
+payouts as exported.
 """
 
 from __future__ import annotations
@@ -13,33 +17,30 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import __version__
 from .amili.auth import TokenProvider
 from .amili.fetch import RawPeriod, fetch_period
-from .amili.models import PeriodData
-from .amili.snapshot import find_snapshot, load_snapshot, period_data, snapshot_files
+from .amili.models import Payout, PeriodData
+from .amili.snapshot import find_snapshot, load_snapshot, period_data
 from .config import Config
 from .document_names import document_file_names
-from .errors import LedgerExportError, NotFoundError, OutputError, PeriodError
+from .errors import LedgerExportError, NotFoundError, PeriodError
 from .files import publish
+from .incremental import Seen, fetch_seen, since_moment
 from .jobs import open_client, period_folder
 from .ledger import reconcile
 from .ledger.chart import Chart
-from .ledger.model import Finding, Ledger
+from .ledger.model import WARNING, Finding, Ledger
 from .ledger.settings import from_config as ledger_settings
 from .ledger.summary import render_summary
 from .ledger.vouchers import build_ledger
+from .outputs import OutputNames, previous_hashes, render_outputs
 from .period import Period
 from .progress import NoProgress, Progress
-from .sie.validate import validate as validate_sie
-from .sie.writer import render_sie
-from .writers.config_dump import config_hash, config_rows
+from .register import Register
+from .register_check import Run
 from .writers.documents import FOLDER as DOCUMENTS, DocumentRecord, collect_documents, document_findings
 from .writers.documents import media_url_for, sha256_hex
-from .writers.manifest import previous_document_hashes, render_manifest
-from .writers.workbook import render_workbook
-
-MANIFEST = "manifest.json"
+from .writers.listing import voucher_listing
 
 
 class ReconciliationFailed(LedgerExportError):
@@ -50,7 +51,7 @@ class ReconciliationFailed(LedgerExportError):
     def __init__(self, failures: tuple[Finding, ...], strict: bool, summary: str = ""):
         first = failures[0]
         more = f" (and {len(failures) - 1} more, see the summary above)" if len(failures) > 1 else ""
-        rule = " under --strict" if strict and first.severity == "warning" else ""
+        rule = " under --strict" if strict and first.severity == WARNING else ""
         super().__init__(f"reconciliation failed{rule}: {first.check}: {first.message}{more}")
         self.failures = failures
         self.summary = summary
@@ -67,6 +68,21 @@ class ExportOptions:
     generated: str | date = "input"
     from_raw: Path | None = None
     dry_run: bool = False
+    only_new: bool = False             # skip payouts the register has; book the rest
+    force: bool = False                # book them again; the register keeps both
+    since_last: bool = False           # fetch only payouts created since the last such run
+
+    def __post_init__(self) -> None:
+        if self.only_new and self.force:
+            raise PeriodError("--only-new and --force exclude each other")
+        if self.since_last and self.from_raw:
+            raise PeriodError("--since-last fetches from Amili; it cannot be combined with --from-raw")
+
+    @property
+    def mode(self) -> str:
+        if self.force:
+            return "force"
+        return "only-new" if self.only_new or self.since_last else "normal"
 
 
 @dataclass(frozen=True)
@@ -74,17 +90,23 @@ class ExportResult:
     period: Period
     folder: Path
     data: PeriodData
-    ledger: Ledger
+    ledger: Ledger | None
     summary: str
     files: tuple[Path, ...] = ()
     requests: int | None = None
     dry_run: bool = False
     documents: tuple[DocumentRecord, ...] = field(default=())
+    skipped: tuple[Payout, ...] = ()   # exported before: set aside by --only-new / --since-last
 
     def describe(self) -> str:
-        lines = [self.summary.rstrip("\n"), ""]
-        if self.dry_run:
-            lines.append("Dry run: nothing was written.")
+        lines = [self.summary.rstrip("\n"), ""] if self.summary else []
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} payout(s) of {self.period.label} were exported before "
+                         f"and were skipped (see the export register).")
+        if self.ledger is None:
+            lines.append(f"Nothing new to export for {self.period.label}: nothing was written.")
+        elif self.dry_run:
+            lines += [voucher_listing(self.ledger), "", "Dry run: nothing was written."]
         else:
             lines.append(f"Outputs in {self.folder}:")
             lines += [f"  {path.relative_to(self.folder)}" for path in self.files]
@@ -107,11 +129,6 @@ def generation_moment(choice: str | date, data: PeriodData) -> datetime:
     return datetime(end.year, end.month, end.day, tzinfo=timezone.utc)
 
 
-def output_names(period: Period) -> tuple[str, str]:
-    """The SIE file and the workbook of a period, as named in its folder."""
-    return f"ledger-{period.label}.si", f"ledger-{period.label}.xlsx"
-
-
 @dataclass(frozen=True)
 class _Source:
     raw: RawPeriod
@@ -120,6 +137,7 @@ class _Source:
     # Gets a self-invoice PDF by URL: from Amili, or (offline) from the raw
     # snapshot's own period folder.
     fetch: Callable[[str], bytes]
+    seen: tuple[Seen, ...] | None = None  # --since-last: what may hold the mark back
 
 
 def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable[[str], bytes]:
@@ -139,7 +157,7 @@ def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable
 
 @contextmanager
 def _source(config: Config, period: Period | None, options: ExportOptions, tokens: TokenProvider | None,
-            progress: Progress) -> Iterator[_Source]:
+            progress: Progress, since: datetime | None) -> Iterator[_Source]:
     if options.from_raw is not None:
         raw = load_snapshot(options.from_raw)
         if period is not None and period != raw.period:
@@ -148,72 +166,84 @@ def _source(config: Config, period: Period | None, options: ExportOptions, token
         data = period_data(raw)
         yield _Source(raw, data, None, _offline_fetch(data, find_snapshot(options.from_raw), config))
         return
-    if period is None:
-        raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
+    assert period is not None
     with open_client(config, tokens=tokens, progress=progress) as client:
-        raw = fetch_period(client, config.amili.creditor, period)
+        raw = fetch_period(client, config.amili.creditor, period, created_since=since)
+        seen = fetch_seen(client, config.amili.creditor, period, since) if options.since_last else None
         progress.done()
-        yield _Source(raw, period_data(raw), client.requests_made, client.download)
+        yield _Source(raw, period_data(raw), client.requests_made, client.download, seen)
+
+
+def _only(data: PeriodData, chosen: tuple[Payout, ...]) -> PeriodData:
+    """The period narrowed to the payouts this run books (the direct payments stay)."""
+    if len(chosen) == len(data.payouts):
+        return data
+    ids = {p.id for p in chosen}
+    return replace(data, payouts=tuple(p for p in data.payouts if p.id in ids),
+                   specifications=tuple(s for s in data.specifications if s.payout in ids))
+
+
+def _names(register: Register, period: Period, mode: str) -> OutputNames:
+    booked_before = any(r.period == period.label and r.status == "exported" for r in register.runs())
+    if mode == "force" or not booked_before:
+        return OutputNames(period)
+    return OutputNames(period, f"-run{register.next_run_id()}")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def export(config: Config, period: Period | None, options: ExportOptions = ExportOptions(), *,
-           tokens: TokenProvider | None = None, progress: Progress | None = None) -> ExportResult:
+           tokens: TokenProvider | None = None, progress: Progress | None = None,
+           clock: Callable[[], datetime] = _now) -> ExportResult:
+    """Book ``period`` (or the raw snapshot in ``options.from_raw``) into ``config.output.folder``.
+
+    ``clock`` dates the register's entries only; no output reads it.
+    """
+    if period is None and options.from_raw is None:
+        raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
     progress = progress or NoProgress()
     chart = Chart.from_sie_file(options.chart) if options.chart else None
-    with _source(config, period, options, tokens, progress) as source:
-        data = source.data
-        ledger = build_ledger(data, ledger_settings(config), detail=options.detail, chart=chart)
-        folder = period_folder(config, data.period)
-        documents: tuple[DocumentRecord, ...] = ()
-        if not options.dry_run:
-            # Downloaded before anything is decided, because a missing or broken
-            # self-invoice is a finding that --strict must be able to fail on.
-            documents = collect_documents(data.payouts, folder / DOCUMENTS, source.fetch,
-                                          media_url_for(config.amili), _previous_hashes(folder))
-            ledger = replace(ledger, findings=ledger.findings + document_findings(documents))
-    summary = render_summary(ledger, data)
-    failures = reconcile.failures(ledger, strict=options.strict)
-    if failures:
-        raise ReconciliationFailed(failures, options.strict, summary)
-    if options.dry_run:
-        return ExportResult(data.period, folder, data, ledger, summary, requests=source.requests, dry_run=True)
+    with Register.open(Path(config.output.folder), read_only=options.dry_run) as register:
+        since = since_moment(register.last_mark(period.label)) if options.since_last else None
+        with _source(config, period, options, tokens, progress, since) as source:
+            check = register.check(source.data.payouts)
+            chosen = check.to_export(options.mode)  # refuses here, before anything is written
+            data = _only(source.data, chosen)
+            skipped = tuple(p for p in source.data.payouts if p not in chosen)
+            folder = period_folder(config, data.period)
+            run = Run(data.period.label, options.mode, clock())
+            if not chosen:
+                if not options.dry_run:
+                    register.record(run, (), None, None, seen=source.seen)
+                return ExportResult(data.period, folder, data, None, "", requests=source.requests,
+                                    dry_run=options.dry_run, skipped=skipped)
+            names = _names(register, data.period, options.mode)
+            ledger = build_ledger(data, ledger_settings(config), detail=options.detail, chart=chart)
+            drift = tuple(Finding("drift", WARNING, e.describe_drift(), e.payout.id) for e in check.drifted)
+            documents: tuple[DocumentRecord, ...] = ()
+            if not options.dry_run:
+                # Downloaded before anything is decided, because a missing or broken
+                # self-invoice is a finding that --strict must be able to fail on.
+                documents = collect_documents(data.payouts, folder / DOCUMENTS, source.fetch,
+                                              media_url_for(config.amili), previous_hashes(folder, names))
+            ledger = replace(ledger, findings=ledger.findings + drift + document_findings(documents))
+        summary = render_summary(ledger, data)
+        failures = reconcile.failures(ledger, strict=options.strict)
+        if failures:
+            raise ReconciliationFailed(failures, options.strict, summary)
+        if options.dry_run:
+            return ExportResult(data.period, folder, data, ledger, summary, requests=source.requests,
+                                dry_run=True, skipped=skipped)
 
-    generated = generation_moment(options.generated, data)
-    outputs = render_outputs(config, data, ledger, source.raw, documents, generated)
-    publish(folder, outputs, last=MANIFEST)
-    progress.add("lines written", sum(len(v.lines) for v in ledger.vouchers))
-    progress.done()
+        outputs = render_outputs(config, data, ledger, source.raw, documents,
+                                 generation_moment(options.generated, data), names)
+        publish(folder, outputs, last=names.manifest)
+        progress.add("lines written", sum(len(v.lines) for v in ledger.vouchers))
+        progress.done()
+        register.record(run, chosen, f"{data.period.label}/{names.sie}", sha256_hex(outputs[names.sie]),
+                        seen=source.seen)
     files = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs}))
     return ExportResult(data.period, folder, data, ledger, summary, files=files, requests=source.requests,
-                        documents=documents)
-
-
-def _previous_hashes(folder: Path) -> dict[str, str]:
-    try:
-        return previous_document_hashes((folder / MANIFEST).read_bytes())
-    except FileNotFoundError:
-        return {}
-
-
-def render_outputs(config: Config, data: PeriodData, ledger: Ledger, raw: RawPeriod,
-                   documents: tuple[DocumentRecord, ...], generated: datetime) -> dict[str, bytes]:
-    """Every file of the period folder but the PDFs, as bytes: nothing is written here."""
-    sie_name, xlsx_name = output_names(data.period)
-    sie = render_sie(ledger, config.company, generated=generated.date(), program_version=__version__,
-                     ksumma=bool(config.sie and config.sie.ksumma))
-    problems = [f for f in validate_sie(sie, sie_name) if f.severity == "error"]
-    if problems:  # our own file failed our own reader: a bug, but never hand it to the bookkeeper
-        first = problems[0]
-        raise OutputError(f"the SIE file we made does not validate, so nothing was written: "
-                          f"line {first.line}: {first.message}")
-    workbook = render_workbook(ledger=ledger, data=data, company=config.company, creditor=data.creditor,
-                               generated=generated, tool_version=__version__, documents=documents,
-                               checksums={sie_name: sha256_hex(sie)}, mapping_rows=config_rows(config))
-    outputs = {f"raw/{name}": content for name, content in snapshot_files(raw).items()}
-    outputs[sie_name] = sie
-    outputs[xlsx_name] = workbook
-    outputs[MANIFEST] = render_manifest(data=data, ledger=ledger, creditor=data.creditor,
-                                        config_sha256=config_hash(config), generated=generated,
-                                        tool_version=__version__, documents=documents,
-                                        outputs=dict(outputs))
-    return outputs
+                        documents=documents, skipped=skipped)

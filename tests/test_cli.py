@@ -14,18 +14,31 @@ def _subcommands():
     return action.choices, helps
 
 
+def _walk(parser, path=()):
+    """Every (command path, parser, one-line help) below ``parser``, nested ones included."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {c.dest: c.help for c in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield (*path, name), sub, helps.get(name)
+                yield from _walk(sub, (*path, name))
+
+
 def test_every_command_and_option_has_help_text():
-    choices, helps = _subcommands()
-    assert {"demo", "fetch", "sandbox"} <= set(choices)
-    for name, sub in choices.items():
-        assert helps.get(name), f"command {name} has no one-line help"
-        assert sub.description, f"command {name} has no description"
+    commands = list(_walk(cli.build_parser()))
+    names = {" ".join(path) for path, _, _ in commands}
+    assert {"demo", "export", "fetch", "init", "payments", "payments register", "sandbox", "validate"} <= names
+    for path, sub, one_line in commands:
+        assert one_line, f"command {' '.join(path)} has no one-line help"
+        assert sub.description, f"command {' '.join(path)} has no description"
         for action in sub._actions:
-            if action.option_strings and action.dest != "help":
-                assert action.help, f"{name} {action.option_strings} has no help"
+            if action.dest != "help" and not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"{' '.join(path)} {action.option_strings or action.dest} has no help"
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["fetch", "--help"], ["demo", "--help"], ["sandbox", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["fetch", "--help"], ["demo", "--help"], ["sandbox", "--help"],
+                                  ["export", "--help"], ["validate", "--help"], ["init", "--help"],
+                                  ["payments", "register", "--help"]])
 def test_help_exits_zero(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)

@@ -48,7 +48,7 @@ def test_second_run_downloads_nothing_and_writes_identical_bytes(sandbox, tmp_pa
     run(sandbox, tmp_path, FIXED)
     first = {n: (tmp_path / "2025-06" / n).read_bytes() for n in OUTPUTS}
     media_before = sum(1 for r in sandbox.requests if r.path.startswith("/media/"))
-    result = run(sandbox, tmp_path, FIXED)
+    result = run(sandbox, tmp_path, ExportOptions(generated=date(2025, 7, 1), force=True))
     assert sum(1 for r in sandbox.requests if r.path.startswith("/media/")) == media_before == 4
     assert not any(d.fetched for d in result.documents)
     assert {n: (tmp_path / "2025-06" / n).read_bytes() for n in OUTPUTS} == first
@@ -84,7 +84,7 @@ def test_missing_self_invoice_fails_under_strict_and_writes_no_books(sandbox, tm
 
 
 def test_a_crash_while_writing_outputs_leaves_no_partial_set(sandbox, tmp_path, monkeypatch):
-    import ledger_export.export as export_module
+    import ledger_export.outputs as export_module
 
     def crash(**kwargs):
         raise RuntimeError("injected crash after the SIE file was rendered")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..errors import InconsistentPagingError, ResponseFormatError
@@ -41,9 +42,15 @@ class RawPeriod:
     payments: tuple[dict, ...]
 
 
-def fetch_period(client: AmiliClient, creditor: str, period: Period) -> RawPeriod:
+def fetch_period(client: AmiliClient, creditor: str, period: Period, *,
+                 created_since: datetime | None = None) -> RawPeriod:
+    """``created_since`` (``--since-last``, see ledger_export/incremental.py): only payouts
+    created from then on, and their lines; the direct payments are always the whole period's."""
     in_period = {"$gte": timestamps.format(period.start), "$lt": timestamps.format(period.end_exclusive)}
-    payouts = client.list_items(PAYOUTS, {"creditor": creditor, "payout_date": in_period})
+    where: dict[str, Any] = {"creditor": creditor, "payout_date": in_period}
+    if created_since is not None:
+        where["_created"] = {"$gte": timestamps.format(created_since)}
+    payouts = client.list_items(PAYOUTS, where)
     _check(PAYOUTS, payouts, creditor, "payout_date", period)
     ids = [item["_id"] for item in payouts]
     lines: list[dict] = []
