@@ -10,7 +10,7 @@ from pathlib import Path
 from . import config as config_module
 from .amili.auth import StaticToken
 from .errors import ConfigError
-from .export import ExportResult, export
+from .export import ExportOptions, ExportResult, export
 from .paths import SAMPLES
 from .period import month
 from .progress import Progress
@@ -29,5 +29,6 @@ def run_demo(out: Path, *, progress: Progress | None = None) -> ExportResult:
             "amili.base_url": sandbox.base_url,
             "output.folder": str(out),
         })
-        return export(config, month(SAMPLE_PERIOD), tokens=StaticToken(sandbox.api_key),
-                      progress=progress)
+        # --force: the demo books the same sample period every time it is run.
+        return export(config, month(SAMPLE_PERIOD), ExportOptions(force=True),
+                      tokens=StaticToken(sandbox.api_key), progress=progress)

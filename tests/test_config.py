@@ -81,3 +81,18 @@ def test_private_key_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
     (folder / "c.toml").write_text('[amili]\nprivate_key_file = "keys/amili.pem"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert config.load(folder / "c.toml").amili.private_key_file == str(folder / "keys" / "amili.pem")
+
+
+def test_starter_file_loads_and_names_every_setting(tmp_path):
+    import dataclasses
+
+    from ledger_export.ledger.starter import starter_config
+
+    path = tmp_path / "ledger-export.toml"
+    path.write_text(starter_config(), encoding="utf-8")
+    loaded = config.load(path)
+    assert loaded.company == config.Company(orgnr="") and loaded.amili == config.AmiliSettings()
+    text = starter_config()
+    for section in (config.Company, config.AmiliSettings, config.OutputSettings):
+        for f in dataclasses.fields(section):
+            assert f"{f.name} =" in text, f"starter file does not mention {f.name}"

@@ -107,3 +107,11 @@ def test_dry_run_writes_nothing(sandbox, tmp_path):
     assert len(result.ledger.vouchers) == 13
     assert not (tmp_path / "2025-06").exists()
     assert "nothing was written" in result.describe()
+
+
+def test_demo_can_be_run_again_and_writes_the_same_books(tmp_path):
+    run_demo(tmp_path)
+    first = (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes()
+    result = run_demo(tmp_path)
+    assert (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes() == first
+    assert "ledger-2025-06.xlsx" in result.describe()
