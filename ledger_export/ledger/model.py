@@ -102,6 +102,15 @@ class Ledger:
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == ERROR)
 
+    def debit_credit(self) -> dict[int, tuple[Decimal, Decimal]]:
+        """Debit and credit per account, in account order: the trial balance."""
+        sides: dict[int, tuple[Decimal, Decimal]] = {}
+        for voucher in self.vouchers:
+            for line in voucher.lines:
+                debit, credit = sides.get(line.account, (ZERO, ZERO))
+                sides[line.account] = (debit + line.debit, credit + line.credit)
+        return dict(sorted(sides.items()))
+
     def account_totals(self) -> dict[int, Decimal]:
         totals: dict[int, Decimal] = {}
         for voucher in self.vouchers:

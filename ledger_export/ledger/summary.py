@@ -42,18 +42,13 @@ def _categories(ledger: Ledger, data: PeriodData) -> list[str]:
 
 
 def _accounts(ledger: Ledger) -> list[str]:
-    debit: dict[int, Decimal] = {}
-    credit: dict[int, Decimal] = {}
-    for v in ledger.vouchers:
-        for line in v.lines:
-            debit[line.account] = debit.get(line.account, ZERO) + line.debit
-            credit[line.account] = credit.get(line.account, ZERO) + line.credit
+    sides = ledger.debit_credit()
     out = [f"{'Per account':<{NAME_WIDTH + 8}}{'debit':>14}{'credit':>14}"]
-    for account in sorted(debit):
+    for account, (debit, credit) in sides.items():
         name = ledger.account_names.get(account, "")[:NAME_WIDTH]
-        out.append(f"  {account} {name:<{NAME_WIDTH + 1}}{_amount(debit[account])}{_amount(credit[account])}")
-    out.append(f"  {'total':<{NAME_WIDTH + 6}}{_amount(sum(debit.values(), ZERO))}"
-               f"{_amount(sum(credit.values(), ZERO))}")
+        out.append(f"  {account} {name:<{NAME_WIDTH + 1}}{_amount(debit)}{_amount(credit)}")
+    out.append(f"  {'total':<{NAME_WIDTH + 6}}{_amount(sum((d for d, _ in sides.values()), ZERO))}"
+               f"{_amount(sum((c for _, c in sides.values()), ZERO))}")
     return out
 
 

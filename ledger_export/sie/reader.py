@@ -268,10 +268,13 @@ def read_sie(data: bytes, name: str = "<bytes>") -> SieFile:
     )
 
 
-def read_sie_file(path: str | Path) -> SieFile:
-    path = Path(path)
+def file_bytes(path: str | Path) -> bytes:
+    """The bytes of a SIE file on disk; SieError when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise SieError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return read_sie(data, str(path))
+
+
+def read_sie_file(path: str | Path) -> SieFile:
+    return read_sie(file_bytes(path), str(path))

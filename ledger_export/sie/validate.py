@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from . import check_file, check_vouchers, rules
 from .model import ERROR, WARNING, SieError, SieFinding
-from .reader import read_sie
+from .reader import file_bytes, read_sie
 
 
 def validate(data: bytes, name: str = "<bytes>") -> list[SieFinding]:
@@ -45,12 +45,7 @@ def validate(data: bytes, name: str = "<bytes>") -> list[SieFinding]:
 
 def validate_file(path: str | Path) -> list[SieFinding]:
     """Findings for the file at ``path``; raises SieError when it cannot be read from disk."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SieError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return validate(data, str(path))
+    return validate(file_bytes(path), str(path))
 
 
 def has_errors(findings: list[SieFinding]) -> bool:

@@ -35,15 +35,9 @@ def _day(value: date | None) -> str | None:
 
 
 def _account_totals(ledger: Ledger) -> dict[str, Any]:
-    debit: dict[int, Decimal] = {}
-    credit: dict[int, Decimal] = {}
-    for voucher in ledger.vouchers:
-        for line in voucher.lines:
-            debit[line.account] = debit.get(line.account, ZERO) + line.debit
-            credit[line.account] = credit.get(line.account, ZERO) + line.credit
-    return {str(account): {"name": ledger.account_names.get(account), "debit": _money(debit[account]),
-                           "credit": _money(credit[account]), "net": _money(net)}
-            for account, net in ledger.account_totals().items()}
+    return {str(account): {"name": ledger.account_names.get(account), "debit": _money(debit),
+                           "credit": _money(credit), "net": _money(debit - credit)}
+            for account, (debit, credit) in ledger.debit_credit().items()}
 
 
 def _category_totals(data: PeriodData) -> dict[str, Any]:
