@@ -36,10 +36,26 @@ from __future__ import annotations
 from typing import Any
 
 
+def printable(text: str) -> str:
+    """``text`` with every control, format or line-separator character escaped (``\\x1b``).
+
+    Messages quote texts from Amili's data (ids, invoice numbers, articles);
+    a line break there must not split a one-line error, and an escape
+    sequence must not reach the bookkeeper's terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class LedgerExportError(Exception):
-    """Base of every expected failure. ``str()`` is the one-line user message."""
+    """Base of every expected failure. ``str()`` is the user message, one line per problem."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        # Line breaks a subclass put there on purpose stay (one problem per line); nothing else does.
+        return "\n".join(printable(line) for line in super().__str__().split("\n"))
 
 
 class ConfigError(LedgerExportError):
@@ -60,7 +76,7 @@ class RecordError(LedgerExportError):
     def __init__(self, kind: str, record_id: str | None, field: str | None, problem: str):
         label = f"{kind} {record_id or '(no _id)'}"
         text = f"{label}: field '{field}' {problem}" if field else f"{label}: {problem}"
-        super().__init__(text)
+        super().__init__(printable(text))
         self.kind = kind
         self.record_id = record_id
         self.field = field

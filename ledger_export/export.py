@@ -18,12 +18,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .amili.auth import TokenProvider
-from .amili.fetch import RawPeriod, fetch_period
+from .amili.fetch import RawPeriod, check_raw, fetch_period
 from .amili.models import Payout, PeriodData
 from .amili.snapshot import find_snapshot, load_snapshot, period_data
 from .config import Config
 from .document_names import document_file_names
-from .errors import LedgerExportError, NotFoundError, PeriodError
+from .errors import LedgerExportError, NotFoundError, PeriodError, printable
 from .files import publish
 from .incremental import Seen, fetch_seen, since_moment
 from .jobs import open_client, period_folder
@@ -52,7 +52,7 @@ class ReconciliationFailed(LedgerExportError):
         first = failures[0]
         more = f" (and {len(failures) - 1} more, see the summary above)" if len(failures) > 1 else ""
         rule = " under --strict" if strict and first.severity == WARNING else ""
-        super().__init__(f"reconciliation failed{rule}: {first.check}: {first.message}{more}")
+        super().__init__(printable(f"reconciliation failed{rule}: {first.check}: {first.message}{more}"))
         self.failures = failures
         self.summary = summary
 
@@ -164,6 +164,7 @@ def _source(config: Config, period: Period | None, options: ExportOptions, token
             raise PeriodError(f"the raw snapshot in {options.from_raw} is for {raw.period.label}, "
                               f"not {period.label}")
         data = period_data(raw)
+        check_raw(raw)  # a snapshot is checked as strictly as an answer from Amili
         yield _Source(raw, data, None, _offline_fetch(data, find_snapshot(options.from_raw), config))
         return
     assert period is not None

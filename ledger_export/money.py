@@ -29,10 +29,11 @@ def parse_amount(value: object) -> Decimal:
         raise ValueError(f"is not a number: {value!r:.40}") from exc
     if not amount.is_finite():
         raise ValueError(f"is not a finite number: {value}")
-    if amount != amount.quantize(ORE, rounding=ROUND_HALF_UP):
-        raise ValueError(f"has more than two decimals: {value}")
+    # Size first: quantizing a number this large would exceed Decimal's precision.
     if abs(amount) >= Decimal("1e13"):
         raise ValueError(f"is implausibly large: {value}")
+    if amount != amount.quantize(ORE, rounding=ROUND_HALF_UP):
+        raise ValueError(f"has more than two decimals: {value}")
     return amount.quantize(ORE)
 
 

@@ -59,7 +59,8 @@ def test_specification_reads_nested_references():
     ({"amount": "240.00"}, "amount", "must be a number"),
     ({"vat_amount": Decimal("60.001")}, "vat_amount", "more than two decimals"),
     ({"payout_date": "13/06/2025"}, "payout_date", "not an RFC 1123 date"),
-    ({"ledger_account": 42}, "ledger_account", "four-digit"),
+    ({"ledger_account": 42}, "ledger_account", "bank account 1900-1999"),
+    ({"ledger_account": 2611}, "ledger_account", "bank account 1900-1999"),
     ({"summary": {"reminder": {"count": 4, "amount": 1, "vat_amount": 0}}}, "summary.reminder.total_amount",
      "is missing"),
     ({"document": {"file": "x", "name": "a.pdf", "length": "big"}}, "document.length", "whole number"),
@@ -96,3 +97,12 @@ def test_timestamps_accept_valid_rfc1123_forms(text, expected):
 
 def test_timestamps_format_is_what_eve_expects():
     assert timestamps.format(date(2025, 6, 1)) == "Sun, 01 Jun 2025 00:00:00 GMT"
+
+
+def test_data_texts_in_errors_cannot_break_the_line_or_reach_the_terminal():
+    item = {**load(PAYOUT), "_id": "66500000\n0001\x1b[2J", "amount": None}
+    with pytest.raises(RecordError) as err:
+        Payout.from_api(item)
+    text = str(err.value)
+    assert text == "payout 66500000\\n0001\\x1b[2J: field 'amount' is missing"
+    assert err.value.record_id == "66500000\n0001\x1b[2J"  # the record keeps its real id

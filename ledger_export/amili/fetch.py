@@ -72,6 +72,14 @@ def fetch_period(client: AmiliClient, creditor: str, period: Period, *,
     )
 
 
+def check_raw(raw: RawPeriod) -> None:
+    """The checks an answer from Amili gets, for a raw snapshot read from disk (--from-raw)."""
+    _check(PAYOUTS, raw.payouts, raw.creditor, "payout_date", raw.period)
+    _check_payout(raw.specifications, {item.get("_id") for item in raw.payouts})
+    _unique(list(raw.specifications))
+    _check(PAYMENTS, raw.payments, raw.creditor, "booking_date", raw.period)
+
+
 def _reference(value: Any) -> Any:
     """An id Eve may give as a plain string or embedded as {"_id": ...}."""
     return value.get("_id") if isinstance(value, Mapping) else value
@@ -82,14 +90,14 @@ def _check(resource: str, items: Iterable[dict], creditor: str, date_field: str,
     for item in items:
         found = _reference(item.get("creditor"))
         if found != creditor:
-            raise ResponseFormatError(f"{resource} {item['_id']}: field 'creditor' is {found!r:.40}, "
+            raise ResponseFormatError(f"{resource} {item.get('_id')}: field 'creditor' is {found!r:.40}, "
                                       f"not the creditor {creditor} that was asked for")
         try:
             day = timestamps.parse_day(item.get(date_field))
         except ValueError as exc:
-            raise ResponseFormatError(f"{resource} {item['_id']}: field '{date_field}' {exc}") from None
+            raise ResponseFormatError(f"{resource} {item.get('_id')}: field '{date_field}' {exc}") from None
         if day not in period:
-            raise ResponseFormatError(f"{resource} {item['_id']}: field '{date_field}' is {day}, "
+            raise ResponseFormatError(f"{resource} {item.get('_id')}: field '{date_field}' is {day}, "
                                       f"outside the period {period.label} that was asked for")
 
 
@@ -97,7 +105,7 @@ def _check_payout(lines: Iterable[dict], asked: set[str]) -> None:
     for line in lines:
         payout = _reference(line.get("payout"))
         if payout not in asked:
-            raise ResponseFormatError(f"{SPECIFICATIONS} {line['_id']}: field 'payout' is {payout!r:.40}, "
+            raise ResponseFormatError(f"{SPECIFICATIONS} {line.get('_id')}: field 'payout' is {payout!r:.40}, "
                                       f"not one of the payouts asked for")
 
 

@@ -31,9 +31,14 @@ class _Reader:
         self.item = item
         raw_id = item.get("_id")
         self.id = raw_id if isinstance(raw_id, str) and raw_id else None
-        # Without an _id, the invoice number is what a bookkeeper can look up.
-        invoice = item.get("invoice_number")
-        self.label = self.id or (f"invoice {invoice}" if isinstance(invoice, str) and invoice else None)
+        # Without an _id, what a bookkeeper can look up: the invoice number of
+        # a line, the reference of a payout or payment.
+        self.label = self.id
+        for name, shown in (("invoice_number", "invoice"), ("payout_reference", "ref"),
+                            ("creditor_payment_reference", "ref")):
+            value = item.get(name)
+            if self.label is None and isinstance(value, str) and value:
+                self.label = f"{shown} {value}"
 
     def fail(self, name: str, problem: str) -> RecordError:
         return RecordError(self.kind, self.label, name, problem)
@@ -50,7 +55,11 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise self.fail(name, f"must be text, got {type(value).__name__}")
-        return str(value)
+        value = str(value)
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            # Valid JSON ("\ud800") but no character: no ledger, workbook or file can hold it.
+            raise self.fail(name, f"holds a lone surrogate, not a character: {value!r:.60}")
+        return value
 
     def amount(self, name: str, required: bool = True, source: Mapping | None = None) -> Decimal | None:
         value = (source if source is not None else self.item).get(name)
@@ -102,7 +111,8 @@ class _Reader:
 
 def _require_id(r: _Reader) -> str:
     if r.id is None:
-        raise r.fail("_id", "is missing")
+        value = r.item.get("_id")
+        raise r.fail("_id", "is missing" if value in (None, "") else f"must be an id, got {value!r:.40}")
     return r.id
 
 
@@ -191,8 +201,10 @@ class Payout:
             except RecordError as exc:
                 raise r.fail(f"document.{exc.field}", exc.problem) from None
         ledger_account = r.integer("ledger_account", required=False)
-        if ledger_account is not None and not 1000 <= ledger_account <= 9999:
-            raise r.fail("ledger_account", f"must be a four-digit account, got {ledger_account}")
+        if ledger_account is not None and not 1900 <= ledger_account <= 1999:
+            # Amili's bank accounts are 1900-1999; anything else would book the
+            # payout on, say, output VAT as if it were the bank.
+            raise r.fail("ledger_account", f"must be a bank account 1900-1999, got {ledger_account}")
         return cls(
             id=_require_id(r),
             etag=r.text("_etag"),

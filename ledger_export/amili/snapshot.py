@@ -39,7 +39,9 @@ INDEX = "snapshot.json"
 def dumps(value: Any) -> bytes:
     """Deterministic JSON with exact Decimal amounts."""
     text = simplejson.dumps(value, use_decimal=True, sort_keys=True, indent=1, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    # A lone surrogate (valid JSON, "\ud800") has no UTF-8; written as that same
+    # JSON escape it reads back unchanged. Only strings can hold one.
+    return (text + "\n").encode("utf-8", errors="backslashreplace")
 
 
 def loads(data: bytes) -> Any:

@@ -19,7 +19,10 @@ def parse(text: str) -> datetime:
         raise ValueError(f"is not an RFC 1123 date: {text!r:.60}") from None
     if moment.tzinfo is None:  # "-0000" means UTC with unknown local offset
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # e.g. the last second of year 9999 with a negative offset
+        raise ValueError(f"is not a date that can be booked: {text!r:.60}") from None
 
 
 def parse_day(text: str) -> date:

@@ -10,6 +10,7 @@ never become a formula, in Excel or in LibreOffice.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,9 +57,13 @@ class Bold:
     text: str
 
 
+# Beyond openpyxl's control characters, XML 1.0 cannot hold surrogates or U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
 def safe_text(value: str) -> str:
-    # XML 1.0 cannot hold most control characters; show that one was there.
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    # Show that something unwritable was there rather than drop it or corrupt the file.
+    return _NOT_XML.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
 
 
 def _text(ws: Any, value: str, font: Font | None = None) -> WriteOnlyCell:
