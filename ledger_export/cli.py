@@ -157,8 +157,11 @@ def _progress(args: argparse.Namespace):
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
+    from .errors import printable
+
     if not getattr(args, "quiet", False):
-        print(text)
+        # The summary quotes texts from Amili's data: no escape sequence reaches the terminal.
+        print("\n".join(printable(line) for line in text.split("\n")))
 
 
 def _load_config(args: argparse.Namespace):
@@ -217,7 +220,7 @@ def _cmd_payments_register(args: argparse.Namespace) -> int:
     from .payments import register_file
 
     run = register_file(_load_config(args), Path(args.file), today=date.today(), dry_run=args.dry_run)
-    print(run.describe())
+    _say(args, run.describe())
     return run.exit_code
 
 
