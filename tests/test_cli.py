@@ -58,3 +58,29 @@ def test_expected_problem_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert err == "ledger-export: error: period '2025-13' is not a month written YYYY-MM, e.g. 2025-06\n"
+
+
+def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path, capsys):
+    from ledger_export import config
+
+    target = tmp_path / "ledger-export.toml"
+    assert cli.main(["init", str(target)]) == 0
+    assert config.load(target).ledger.bank_account == 1930
+    target.write_text("# mine\n", encoding="utf-8")
+    assert cli.main(["init", str(target)]) == 1
+    assert "exists already" in capsys.readouterr().err
+    assert target.read_text(encoding="utf-8") == "# mine\n"
+    assert cli.main(["init", str(target), "--force"]) == 0
+
+
+def test_dry_run_prints_summary_and_vouchers_and_writes_nothing(sandbox, tmp_path, monkeypatch, capsys):
+    from ledger_export.paths import SAMPLES
+
+    monkeypatch.setenv("AMILI_API_KEY", sandbox.api_key)
+    code = cli.main(["export", "--period", "2025-06", "--config", str(SAMPLES / "ledger-export.toml"),
+                     "--base-url", sandbox.base_url, "--out", str(tmp_path), "--dry-run"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Per account" in out and "Vouchers (13):" in out
+    assert "1930 Företagskonto" in out and "Dry run: nothing was written." in out
+    assert list(tmp_path.iterdir()) == []
