@@ -142,3 +142,30 @@ def test_media_url_fills_the_template():
     assert default(doc) == "http://127.0.0.1:9/media/abc%2F..%2Fx%20y"
     assert media_url("{base_url}/files/{file}?download=1", "https://x.test")(doc) == \
         "https://x.test/files/abc%2F..%2Fx%20y?download=1"
+
+
+class FlakyAmili(FakeAmili):
+    """Answers each URL with the bodies given, in turn (the last one from then on)."""
+
+    def __init__(self, answers: dict[str, list[bytes]]):
+        super().__init__({})
+        self.answers = answers
+
+    def __call__(self, url: str) -> bytes:
+        self.calls.append(url)
+        queue = self.answers[url]
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+def test_an_error_page_instead_of_the_pdf_is_tried_once_more(tmp_path):
+    fetch = FlakyAmili({url(1): [b"<html>502 Bad Gateway</html>", PDF]})
+    (record,) = collect_documents([commission(1, "a.pdf")], tmp_path, fetch, URL)
+    assert record.status == IN_PLACE and record.fetched and fetch.calls == [url(1), url(1)]
+    assert (tmp_path / "a.pdf").read_bytes() == PDF
+
+
+def test_a_download_that_stays_wrong_is_rejected_after_the_second_try(tmp_path):
+    fetch = FlakyAmili({url(1): [b"<html>not found</html>"]})
+    (record,) = collect_documents([commission(1, "a.pdf")], tmp_path, fetch, URL)
+    assert record.status == REJECTED and "is not a PDF" in record.problem
+    assert fetch.calls == [url(1), url(1)] and not (tmp_path / "a.pdf").exists()

@@ -28,6 +28,7 @@ from ..files import write_atomic
 from ..ledger.model import WARNING, Finding
 
 FOLDER = "self-invoices"
+DOWNLOAD_ATTEMPTS = 2
 CHECK = "self-invoice"
 COMMISSION = "creditor_commission"
 
@@ -133,13 +134,17 @@ def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str],
     if present is not None:
         return DocumentRecord(payout.id, name, *present, IN_PLACE)
     url = url_for(document)
-    try:
-        data = fetch(url)
-    except NotFoundError:
-        status, problem = MISSING, f"is missing: Amili has no file {document.file} ({url})"
-    except LedgerExportError as exc:
-        status, problem = FAILED, f"could not be downloaded: {exc}"
-    else:
+    # A body that is not the PDF (a proxy's error page, a cut transfer the
+    # client could not see) gets one more try: the GET is safe to repeat.
+    for _attempt in range(DOWNLOAD_ATTEMPTS):
+        try:
+            data = fetch(url)
+        except NotFoundError:
+            status, problem = MISSING, f"is missing: Amili has no file {document.file} ({url})"
+            break
+        except LedgerExportError as exc:
+            status, problem = FAILED, f"could not be downloaded: {exc}"
+            break
         status, problem = REJECTED, pdf_problem(data, document.length)
         if problem is None:
             write_atomic(path, data)
