@@ -8,8 +8,16 @@ page_limit, token_ttl, api_key, ...); all are stopped when the test ends.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
+from hypothesis import settings
+
+# CI runs the same examples every time (a failure there is reproducible);
+# local runs draw new ones, which is how the fuzz tests keep finding bugs.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from ledger_export.errors import ResponseFormatError, RecordError
+from ledger_export.errors import RecordError, ResponseFormatError, printable
 from ledger_export.export import ReconciliationFailed
 from test_hostile_data import (DOCUMENT_NAMES, FORMULAS, INVALID_DATES, ODD_DATES, TEXTS, assert_clear_error,
                                assert_sound_books, payout_id, period_items, rebalance, run_raw)
@@ -103,7 +103,7 @@ def assert_names_a_record_and_field(error, items: dict, changed: set[str]) -> No
         if error.field is None:
             assert "not a JSON object" in message, message
             return
-        assert f"'{error.field}'" in message
+        assert f"'{printable(error.field)}'" in message  # a key from the data is shown escaped
         # The field is one we changed (or an _id that now appears twice, or a field that holds one).
         roots = {name.split(".")[0] for name in changed}
         assert error.field.split(".")[0] in roots | {"_id"}, message
