@@ -1,0 +1,109 @@
+"""The plain writers the targets compare with, run on the same lines in the same process.
+
+- SIE: the same #VER/#TRANS lines as f-strings, joined and encoded CP437,
+  with none of the checks, transliteration, shortening or templating (best
+  of three runs).
+- Workbook: the same cell values, sheet by sheet, appended to an openpyxl
+  write-only workbook with no styles, formats, widths, panes or filters.
+  The values are captured from a second render_workbook call (the capture
+  only keeps a reference to each row), so both write exactly the same cells.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+
+from ledger_export.ledger.model import Ledger
+from ledger_export.writers import workbook, xlsx
+
+
+def plain_sie(ledger: Ledger) -> bytes:
+    out = []
+    for v in ledger.vouchers:
+        out.append(f'#VER "{v.series}" "" {v.date:%Y%m%d} "{v.text}"')
+        out.append("{")
+        for line in v.lines:
+            out.append(f'#TRANS {line.account} {{}} {line.amount} "" "{line.text}"')
+        out.append("}")
+    out.append("")
+    return "\r\n".join(out).encode("cp437", errors="replace")
+
+
+def captured_rows(workbook_args: dict[str, Any]) -> tuple[float, list[tuple[str, list[list[Any]]]]]:
+    """(seconds of a repeat render_workbook, the rows it wrote per sheet in order)."""
+    sheets: list[tuple[str, list[list[Any]]]] = []
+    # Keyed by the sheet itself: a sheet render_workbook drops may free its id for the next one.
+    rows_of: dict[xlsx.Sheet, list[list[Any]]] = {}
+    original = xlsx.Sheet.append
+
+    def append(self, values):
+        values = list(values)
+        if self not in rows_of:
+            rows_of[self] = []
+            sheets.append((self.title, rows_of[self]))
+        rows_of[self].append(values)
+        return original(self, values)
+
+    xlsx.Sheet.append = append
+    try:
+        started = time.perf_counter()
+        workbook.render_workbook(**workbook_args)
+        seconds = time.perf_counter() - started
+    finally:
+        xlsx.Sheet.append = original
+    return seconds, sheets
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, xlsx.Formula):
+        return value.text
+    if isinstance(value, (xlsx.Bold, xlsx.Link)):
+        return value.text
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    if value == "":
+        return None
+    return value
+
+
+def plain_workbook(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
+    wb = Workbook(write_only=True)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def measure(ledger: Ledger, workbook_args: dict[str, Any]) -> dict[str, Any]:
+    # Best of three: a tenth of a second is at the mercy of the scheduler, and the
+    # fastest plain run makes the ratio the strictest.
+    sie_seconds = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        text = plain_sie(ledger)
+        sie_seconds = min(sie_seconds, time.perf_counter() - started)
+
+    repeat_seconds, sheets = captured_rows(workbook_args)
+    # Unwrapping Formula/Bold/Link is not writing: done before the clock starts.
+    sheets = [(title, [[_plain_value(v) for v in row] for row in rows]) for title, rows in sheets]
+    started = time.perf_counter()
+    plain = plain_workbook(sheets)
+    workbook_seconds = time.perf_counter() - started
+    return {
+        "sie_plain_seconds": sie_seconds,
+        "sie_plain_mb": len(text) / (1024 * 1024),
+        "sie_plain_lines": text.count(b"\n") + 1,
+        "workbook_repeat_seconds": repeat_seconds,
+        "workbook_plain_seconds": workbook_seconds,
+        "workbook_plain_mb": len(plain) / (1024 * 1024),
+        "workbook_cells": sum(len(row) for _, rows in sheets for row in rows),
+        "workbook_sheets": [(title, len(rows)) for title, rows in sheets],
+    }
