@@ -20,11 +20,12 @@ import hashlib
 import importlib.util
 import itertools
 import random
+import sys
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
-from decimal import ROUND_FLOOR, Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -54,6 +55,7 @@ def _load_sample_module(name: str):
     # samples/ is a folder of scripts, not a package: load the one file we reuse.
     spec = importlib.util.spec_from_file_location(f"samples_{name}", SAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
@@ -100,18 +102,11 @@ def json_amount(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.0")) if value.as_tuple().exponent >= -1 else value
 
 
-def at(day: date, seconds: int) -> datetime:
-    return datetime.combine(day, time(), tzinfo=timezone.utc) + timedelta(seconds=seconds)
-
-
-def kronor(rng: random.Random, low: int, high: int) -> Decimal:
-    return Decimal(rng.randint(low * 100, high * 100)).scaleb(-2)
-
-
-def vat_exact(amount: Decimal) -> Decimal:
-    """Largest amount not above ``amount`` whose 25 % VAT is a whole öre."""
-    step = Decimal("0.04")
-    return (amount / step).to_integral_value(ROUND_FLOOR) * step
+# The sample period's own amount and time helpers, so both generators price alike.
+_debtor_payments = _load_sample_module("debtor_payments")
+at = _debtor_payments.at
+kronor = _debtor_payments.kronor
+vat_exact = _debtor_payments.vat_exact
 
 
 def banking_days(start: date, end: date) -> list[date]:
