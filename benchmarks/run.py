@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 STAGES = ("fetch", "documents", "parse", "map", "summary", "sie", "validate", "workbook", "snapshot", "manifest",
@@ -279,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run each export once more under tracemalloc for the Python-object peak")
     parser.add_argument("--patch", action="append", default=[],
                         help="a Python file the export process runs first (to try a change on a copy)")
-    parser.add_argument("--profile", help="folder for cProfile files, <size>/<phase>.prof")
+    parser.add_argument("--profile", help="folder for cProfile files, <size>/<stage>.prof")
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--tables", metavar="JSON", help="print the tables of a --json file again; run nothing")
     args = parser.parse_args(argv)
