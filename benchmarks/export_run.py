@@ -39,6 +39,8 @@ GENERATED = date(2025, 7, 1)
 STAGES = (
     ("fetch", "ledger_export.export", "fetch_period", "ledger_export.amili.fetch", "fetch_period"),
     ("parse", "ledger_export.export", "period_data", "ledger_export.amili.snapshot", "period_data"),
+    # The raw snapshot is staged on disk right after the records are read (export._read).
+    ("snapshot", "ledger_export.export", "stage_snapshot", "ledger_export.amili.snapshot", "stage_snapshot"),
     ("map", "ledger_export.export", "build_ledger", "ledger_export.ledger.vouchers", "build_ledger"),
     ("documents", "ledger_export.export", "collect_documents", "ledger_export.writers.documents",
      "collect_documents"),
@@ -46,14 +48,14 @@ STAGES = (
     ("sie", "ledger_export.outputs", "render_sie", "ledger_export.sie.writer", "render_sie"),
     ("validate", "ledger_export.outputs", "validate_sie", "ledger_export.sie.validate", "validate"),
     ("workbook", "ledger_export.outputs", "render_workbook", "ledger_export.writers.workbook", "render_workbook"),
-    ("snapshot", "ledger_export.outputs", "snapshot_files", "ledger_export.amili.snapshot", "snapshot_files"),
     ("manifest", "ledger_export.outputs", "render_manifest", "ledger_export.writers.manifest", "render_manifest"),
     ("publish", "ledger_export.export", "publish", "ledger_export.files", "publish"),
 )
 
 
-# The baselines write the same cells as the workbook: keep what it was called with (alive then anyway).
-KEEP_ARGUMENTS = {"workbook"}
+# The baselines write the same cells as the workbook, and render the SIE file once more
+# (warm): keep what those were called with (alive then anyway).
+KEEP_ARGUMENTS = {"workbook", "sie"}
 
 
 def _status_kb(field: str) -> int | None:
@@ -91,7 +93,7 @@ class Meter:
         self.resettable = _reset_peak()
         self.gap_peak_kb = 0
         self.gap_traced = 0
-        self.calls: dict[str, dict[str, Any]] = {}
+        self.calls: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
     def _gap(self) -> None:
         if self.traced:
@@ -105,7 +107,7 @@ class Meter:
         def timed(*args: Any, **kwargs: Any) -> Any:
             function = getattr(importlib.import_module(module), name)
             if stage in KEEP_ARGUMENTS:
-                self.calls[stage] = kwargs
+                self.calls[stage] = (args, kwargs)
             self._gap()
             if self.traced:
                 tracemalloc.reset_peak()
@@ -197,7 +199,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tracemalloc.stop()
     if args.baselines:
         # After the export, so they never raise its peak; on the very lines and cells it wrote.
-        report["baselines"] = baselines.measure(ledger, dict(meter.calls["workbook"]))
+        report["baselines"] = baselines.measure(ledger, dict(meter.calls["workbook"][1]), meter.calls["sie"])
     return report
 
 

@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-STAGES = ("fetch", "documents", "parse", "map", "summary", "sie", "validate", "workbook", "snapshot", "manifest",
+STAGES = ("fetch", "documents", "parse", "snapshot", "map", "summary", "sie", "validate", "workbook", "manifest",
           "publish")
 # Everything but waiting for Amili: what must grow linearly with the lines.
-WORK = ("parse", "map", "summary", "sie", "validate", "workbook", "snapshot", "manifest", "publish")
+WORK = ("parse", "snapshot", "map", "summary", "sie", "validate", "workbook", "manifest", "publish")
 # Issue 7's targets.
 FETCH_FACTOR = 1.25
 WORKBOOK_FACTOR = 1.3
@@ -134,6 +134,7 @@ def derive(r: dict, args: argparse.Namespace) -> dict:
         "work": r["export_seconds"] - fetch,
         "other": r["export_seconds"] - sum(st.values()),
         "sie_ratio": st["sie"] / b["sie_plain_seconds"] if b else None,
+        "sie_warm_ratio": b["sie_warm_seconds"] / b["sie_plain_seconds"] if b and "sie_warm_seconds" in b else None,
         "workbook_ratio": st["workbook"] / b["workbook_plain_seconds"] if b else None,
         "peak": r["export_peak_rss_mb"],
     }
@@ -157,15 +158,18 @@ def size_table(r: dict, d: dict, args: argparse.Namespace) -> str:
          f"{d['made']} vs {d['minimum']} ({', '.join(f'{k} {v}' for k, v in r['server']['by_kind'].items())}; "
          f"at most {r['server']['max_in_flight']} at once)"),
         ("fetch wall time vs latency bound",
-         f"{_s(d['fetch'])} vs {_s(d['bound'])} = {d['fetch_ratio']:.2f}× (lists {t('fetch')}, "
-         f"PDFs {t('documents')}; bound {d['minimum']} × {args.latency * 1000:g} ms ÷ {args.concurrency})"),
+         f"{_s(d['fetch'])} vs {_s(d['bound'])} = {d['fetch_ratio']:.2f}× "
+         f"(fetch_period, PDFs in its round: {t('fetch')}; collect_documents: {t('documents')}; "
+         f"bound {d['minimum']} × {args.latency * 1000:g} ms ÷ {args.concurrency})"),
         ("parse (period_data)", t("parse")),
         ("map (build_ledger) + run summary", f"{t('map')} + {t('summary')}"),
     ]
     if b:
         rows += [
             ("SIE render_sie vs plain text dump",
-             f"{t('sie')} vs {_s(b['sie_plain_seconds'])} = {d['sie_ratio']:.1f}× ({b['sie_plain_lines']:,} lines)"),
+             f"{t('sie')} vs {_s(b['sie_plain_seconds'])} = {d['sie_ratio']:.1f}× ({b['sie_plain_lines']:,} lines"
+             + (f"; again, template compiled: {_s(b['sie_warm_seconds'])} = {d['sie_warm_ratio']:.1f}×)"
+                if d["sie_warm_ratio"] is not None else ")")),
             ("workbook render_workbook vs plain openpyxl",
              f"{t('workbook')} vs {_s(b['workbook_plain_seconds'])} = {d['workbook_ratio']:.2f}× "
              f"({b['workbook_cells']:,} cells; a second render_workbook took {_s(b['workbook_repeat_seconds'])})"),
@@ -174,7 +178,7 @@ def size_table(r: dict, d: dict, args: argparse.Namespace) -> str:
         rows += [("SIE render_sie", t("sie")), ("workbook render_workbook", t("workbook"))]
     rows += [
         ("SIE validate (read back)", t("validate")),
-        ("raw snapshot (snapshot_files) + manifest", f"{t('snapshot')} + {t('manifest')}"),
+        ("raw snapshot (stage_snapshot) + manifest", f"{t('snapshot')} + {t('manifest')}"),
         ("publish (write all files)", t("publish")),
         ("rest of export() (register, checks)", _s(d["other"])),
         ("whole export() / without fetch and PDFs", f"{_s(r['export_seconds'])} / {_s(d['work'])}"),
@@ -220,7 +224,10 @@ def targets_table(results: list[dict], derived: list[dict], args: argparse.Names
         return cells
 
     row(f"workbook ≤ {WORKBOOK_FACTOR}× plain openpyxl (largest size)", at_largest("workbook_ratio", WORKBOOK_FACTOR, "{:.2f}×"))
-    row(f"SIE ≤ {SIE_FACTOR:g}× plain text dump (largest size)", at_largest("sie_ratio", SIE_FACTOR, "{:.1f}×"))
+    # The warm figure beside it: for a small file (detail account) the template's one-time compile dominates.
+    row(f"SIE ≤ {SIE_FACTOR:g}× plain text dump (largest size)",
+        [(text + (f" (warm {d['sie_warm_ratio']:.1f}×)" if d["sie_warm_ratio"] is not None else ""), ok)
+         for (text, ok), d in zip(at_largest("sie_ratio", SIE_FACTOR, "{:.1f}×"), derived)])
     row(f"peak RSS < {PEAK_MB} MB (largest size)", at_largest("peak", PEAK_MB - 1e-9, "{:.0f} MB"))
     by_size = {r["size"]: (r, d) for r, d in zip(results, derived)}
     pairs = [(s, s * 10) for s in sorted(by_size) if s * 10 in by_size]

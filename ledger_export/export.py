@@ -11,22 +11,22 @@ payouts as exported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .amili.auth import TokenProvider
-from .amili.fetch import RawPeriod, check_raw, fetch_period
+from .amili.fetch import Download, RawPeriod, check_raw, fetch_period
 from .amili.models import Payout, PeriodData
-from .amili.snapshot import find_snapshot, load_snapshot, period_data
+from .amili.snapshot import find_snapshot, load_snapshot, period_data, stage_snapshot
 from .config import Config
 from .document_names import document_file_names
 from .errors import LedgerExportError, NotFoundError, PeriodError, printable
-from .files import publish
+from .files import Output, publish, staging_folder
 from .incremental import Seen, fetch_seen, since_moment
-from .jobs import open_client, period_folder
+from .jobs import documents_to_download, open_client, period_folder
 from .ledger import reconcile
 from .ledger.chart import Chart
 from .ledger.model import WARNING, Finding, Ledger
@@ -39,7 +39,7 @@ from .progress import NoProgress, Progress
 from .register import Register
 from .register_check import Run
 from .writers.documents import FOLDER as DOCUMENTS, DocumentRecord, collect_documents, document_findings
-from .writers.documents import media_url_for, sha256_hex
+from .writers.documents import RunAll, media_url_for, sha256_hex
 from .writers.listing import voucher_listing
 
 
@@ -131,13 +131,19 @@ def generation_moment(choice: str | date, data: PeriodData) -> datetime:
 
 @dataclass(frozen=True)
 class _Source:
-    raw: RawPeriod
     data: PeriodData
+    # The raw snapshot's files, staged on disk right after reading (None on a dry run):
+    # the decoded JSON items are let go then, not held until the outputs are rendered.
+    snapshot: Mapping[str, Output] | None
     requests: int | None
     # Gets a self-invoice PDF by URL: from Amili, or (offline) from the raw
     # snapshot's own period folder.
     fetch: Callable[[str], bytes]
     seen: tuple[Seen, ...] | None = None  # --since-last: what may hold the mark back
+    # Self-invoices the fetch downloaded with the lines, by URL (bytes, or the download's error),
+    # and how the rest are downloaded: several at once through the client's pool.
+    downloads: Mapping[str, Download] = field(default_factory=dict)
+    run_all: RunAll | None = None
 
 
 def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable[[str], bytes]:
@@ -155,9 +161,16 @@ def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable
     return fetch
 
 
+def _read(raw: RawPeriod, staging: Path | None) -> tuple[PeriodData, Mapping[str, Output] | None]:
+    """The records, and the raw snapshot staged in ``staging`` (None: a dry run, which writes nothing)."""
+    return period_data(raw), (stage_snapshot(raw, staging) if staging is not None else None)
+
+
 @contextmanager
 def _source(config: Config, period: Period | None, options: ExportOptions, tokens: TokenProvider | None,
-            progress: Progress, since: datetime | None) -> Iterator[_Source]:
+            progress: Progress, since: datetime | None, staging: Path | None) -> Iterator[_Source]:
+    # Each branch drops ``raw`` once it is read: for a large creditor the
+    # decoded items are the biggest thing in memory, and nothing needs them after.
     if options.from_raw is not None:
         raw = load_snapshot(options.from_raw)
         if period is not None and period != raw.period:
@@ -165,14 +178,22 @@ def _source(config: Config, period: Period | None, options: ExportOptions, token
                               f"not {period.label}")
         data = period_data(raw)
         check_raw(raw)  # a snapshot is checked as strictly as an answer from Amili
-        yield _Source(raw, data, None, _offline_fetch(data, find_snapshot(options.from_raw), config))
+        snapshot = stage_snapshot(raw, staging) if staging is not None else None
+        del raw
+        yield _Source(data, snapshot, None, _offline_fetch(data, find_snapshot(options.from_raw), config))
         return
     assert period is not None
+    # The self-invoices not yet in place download with the lines; a dry run downloads none.
+    documents = (lambda payouts: ()) if options.dry_run else documents_to_download(config, period)
     with open_client(config, tokens=tokens, progress=progress) as client:
-        raw = fetch_period(client, config.amili.creditor, period, created_since=since)
+        raw, downloads = fetch_period(client, config.amili.creditor, period, created_since=since,
+                                      documents=documents)
         seen = fetch_seen(client, config.amili.creditor, period, since) if options.since_last else None
         progress.done()
-        yield _Source(raw, period_data(raw), client.requests_made, client.download, seen)
+        data, snapshot = _read(raw, staging)
+        del raw
+        yield _Source(data, snapshot, client.requests_made, client.download, seen,
+                      downloads=downloads, run_all=client.map)
 
 
 def _only(data: PeriodData, chosen: tuple[Payout, ...]) -> PeriodData:
@@ -206,9 +227,13 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
         raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
     progress = progress or NoProgress()
     chart = Chart.from_sie_file(options.chart) if options.chart else None
-    with Register.open(Path(config.output.folder), read_only=options.dry_run) as register:
+    root = Path(config.output.folder)
+    # The raw snapshot is staged in the output root as soon as it is read, and
+    # moved into place by publish; whatever a failed run staged goes with it.
+    with (Register.open(root, read_only=options.dry_run) as register,
+          nullcontext() if options.dry_run else staging_folder(root) as staging):
         since = since_moment(register.last_mark(period.label)) if options.since_last else None
-        with _source(config, period, options, tokens, progress, since) as source:
+        with _source(config, period, options, tokens, progress, since, staging) as source:
             check = register.check(source.data.payouts)
             chosen = check.to_export(options.mode)  # refuses here, before anything is written
             data = _only(source.data, chosen)
@@ -228,7 +253,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
                 # Downloaded before anything is decided, because a missing or broken
                 # self-invoice is a finding that --strict must be able to fail on.
                 documents = collect_documents(data.payouts, folder / DOCUMENTS, source.fetch,
-                                              media_url_for(config.amili), previous_hashes(folder, names))
+                                              media_url_for(config.amili), previous_hashes(folder, names),
+                                              prefetched=source.downloads, run_all=source.run_all)
             ledger = replace(ledger, findings=ledger.findings + drift + document_findings(documents))
         summary = render_summary(ledger, data)
         failures = reconcile.failures(ledger, strict=options.strict)
@@ -238,7 +264,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
             return ExportResult(data.period, folder, data, ledger, summary, requests=source.requests,
                                 dry_run=True, skipped=skipped)
 
-        outputs = render_outputs(config, data, ledger, source.raw, documents,
+        assert source.snapshot is not None  # staged: this is no dry run
+        outputs = render_outputs(config, data, ledger, source.snapshot, documents,
                                  generation_moment(options.generated, data), names)
         publish(folder, outputs, last=names.manifest)
         progress.add("lines written", sum(len(v.lines) for v in ledger.vouchers))

@@ -5,17 +5,20 @@ Nothing here parses arguments or prints; results describe themselves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .amili.auth import TokenProvider, token_provider
 from .amili.client import AmiliClient
-from .amili.fetch import RawPeriod, fetch_period
+from .amili.fetch import DocumentUrls, RawPeriod, fetch_period
+from .amili.models import Payout
 from .amili.snapshot import save_snapshot
 from .config import Config
-from .errors import ConfigError
+from .errors import ConfigError, RecordError
 from .period import Period
 from .progress import NoProgress, Progress
+from .writers.documents import FOLDER as DOCUMENTS, media_url_for, missing_documents
 
 
 def period_folder(config: Config, period: Period) -> Path:
@@ -41,6 +44,26 @@ def open_client(config: Config, *, tokens: TokenProvider | None = None,
         raise ConfigError("no creditor given: set [amili] creditor or pass --creditor", key="amili.creditor")
     tokens = tokens or token_provider(config.amili)
     return AmiliClient.from_settings(config.amili, tokens, progress=progress or NoProgress())
+
+
+def documents_to_download(config: Config, period: Period) -> DocumentUrls:
+    """The self-invoices an export of ``period`` will download, named from the payouts as fetched.
+
+    For fetch_period's ``documents``: they then download with the lines.
+    """
+    folder = period_folder(config, period) / DOCUMENTS
+    url_for = media_url_for(config.amili)
+
+    def urls(items: Sequence[dict]) -> list[str]:
+        payouts = []
+        for item in items:
+            try:
+                payouts.append(Payout.from_api(item))
+            except RecordError:
+                continue  # refused by name when the period is read, right after the fetch
+        return missing_documents(payouts, folder, url_for)
+
+    return urls
 
 
 def fetch_raw(config: Config, period: Period, *, tokens: TokenProvider | None = None,

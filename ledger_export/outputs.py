@@ -5,16 +5,16 @@ Nothing here writes; ``files.publish`` puts the whole set in place at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .amili.fetch import RawPeriod
 from .amili.models import PeriodData
-from .amili.snapshot import snapshot_files
 from .config import Config
 from .errors import OutputError
+from .files import Output
 from .ledger.model import Ledger
 from .period import Period
 from .sie.validate import validate as validate_sie
@@ -62,10 +62,13 @@ def previous_hashes(folder: Path, names: OutputNames) -> dict[str, str]:
         return {}
 
 
-def render_outputs(config: Config, data: PeriodData, ledger: Ledger, raw: RawPeriod,
+def render_outputs(config: Config, data: PeriodData, ledger: Ledger, snapshot: Mapping[str, Output],
                    documents: tuple[DocumentRecord, ...], generated: datetime,
-                   names: OutputNames) -> dict[str, bytes]:
-    """Every file of the run but the PDFs (already in place), keyed by name in the period folder."""
+                   names: OutputNames) -> dict[str, Output]:
+    """Every file of the run but the PDFs (already in place), keyed by name in the period folder.
+
+    ``snapshot``: the raw snapshot's files (``snapshot_files`` or ``stage_snapshot``).
+    """
     sie = render_sie(ledger, config.company, generated=generated.date(), program_version=__version__,
                      ksumma=bool(config.sie and config.sie.ksumma))
     problems = [f for f in validate_sie(sie, names.sie) if f.severity == "error"]
@@ -76,7 +79,7 @@ def render_outputs(config: Config, data: PeriodData, ledger: Ledger, raw: RawPer
     workbook = render_workbook(ledger=ledger, data=data, company=config.company, creditor=data.creditor,
                                generated=generated, tool_version=__version__, documents=documents,
                                checksums={names.sie: sha256_hex(sie)}, mapping_rows=config_rows(config))
-    outputs = {f"{names.raw}/{name}": content for name, content in snapshot_files(raw).items()}
+    outputs: dict[str, Output] = {f"{names.raw}/{name}": content for name, content in snapshot.items()}
     outputs[names.sie] = sie
     outputs[names.workbook] = workbook
     outputs[names.manifest] = render_manifest(data=data, ledger=ledger, creditor=data.creditor,

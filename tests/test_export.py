@@ -100,13 +100,16 @@ def test_a_payout_that_does_not_reconcile_writes_nothing(sandbox, tmp_path):
     assert failed.value.exit_code == 3
     assert str(target["_id"]) in str(failed.value)
     assert not (tmp_path / "2025-06" / "ledger-2025-06.si").exists()
+    assert not list(tmp_path.glob(".staging-*"))  # the raw snapshot staged after the fetch went too
 
 
 def test_dry_run_writes_nothing(sandbox, tmp_path):
     result = run(sandbox, tmp_path, ExportOptions(dry_run=True, generated=date(2025, 7, 1)))
     assert len(result.ledger.vouchers) == 13
     assert not (tmp_path / "2025-06").exists()
+    assert not any(r.path.startswith("/media/") for r in sandbox.requests)  # no self-invoice downloaded
     assert "nothing was written" in result.describe()
+    assert not list(tmp_path.glob(".*"))  # not even a staged raw snapshot
 
 
 def test_demo_can_be_run_again_and_writes_the_same_books(tmp_path):
@@ -115,3 +118,17 @@ def test_demo_can_be_run_again_and_writes_the_same_books(tmp_path):
     result = run_demo(tmp_path)
     assert (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes() == first
     assert "ledger-2025-06.xlsx" in result.describe()
+
+
+def test_the_raw_snapshot_staged_after_the_fetch_lands_whole_and_as_the_manifest_says(sandbox, tmp_path):
+    import hashlib
+
+    run(sandbox, tmp_path)
+    manifest = simplejson.loads((tmp_path / "2025-06" / "manifest.json").read_text())
+    listed = {e["name"]: e for e in manifest["outputs"] if e["name"].startswith("raw/")}
+    assert sorted(listed) == ["raw/creditor--payments.json", "raw/finance--payout-specifications.json",
+                              "raw/finance--payouts.json", "raw/snapshot.json"]
+    for name, entry in listed.items():
+        data = (tmp_path / "2025-06" / name).read_bytes()
+        assert (entry["size"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    assert not list(tmp_path.glob(".staging-*"))

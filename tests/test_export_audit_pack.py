@@ -54,6 +54,30 @@ def test_second_run_downloads_nothing_and_writes_identical_bytes(sandbox, tmp_pa
     assert {n: (tmp_path / "2025-06" / n).read_bytes() for n in OUTPUTS} == first
 
 
+def media_requests(sandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.path.startswith("/media/"))
+
+
+def test_self_invoices_download_with_the_lines_once_each(sandbox, tmp_path):
+    result = run(sandbox, tmp_path, FIXED)
+    # The fetch's own count includes the four PDFs: they went out in its round, next to
+    # the lists' 7 pages (the minimum for June), and were not downloaded a second time.
+    assert result.requests == 7 + 4 and media_requests(sandbox) == 4
+    assert all(d.fetched and d.in_place for d in result.documents)
+
+
+def test_a_self_invoice_that_differs_from_the_manifest_is_downloaded_again(sandbox, tmp_path):
+    run(sandbox, tmp_path, FIXED)
+    victim = sorted((tmp_path / "2025-06" / "self-invoices").iterdir())[0]
+    original = victim.read_bytes()
+    middle = len(original) // 2
+    # Same size, still starts and ends like a PDF: only the manifest's SHA-256 can tell.
+    victim.write_bytes(original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:])
+    result = run(sandbox, tmp_path, ExportOptions(generated=date(2025, 7, 1), force=True))
+    assert media_requests(sandbox) == 4 + 1 and victim.read_bytes() == original
+    assert [d.file_name for d in result.documents if d.fetched] == [victim.name]
+
+
 def _drop_one_self_invoice(sandbox):
     file_id = sorted(sandbox.app.sandbox_media)[1]
     del sandbox.app.sandbox_media[file_id]

@@ -87,3 +87,25 @@ def test_publish_that_fails_midway_changes_nothing(tmp_path, monkeypatch):
     assert calls
     assert sorted(os.listdir(tmp_path)) == ["manifest.json", "x.si"]
     assert (tmp_path / "x.si").read_bytes() == b"old"
+
+
+def test_publish_moves_a_staged_file_into_place_and_the_manifest_can_vouch_for_it(tmp_path):
+    from ledger_export.files import output_digest, publish, stage_file, staging_folder
+
+    with staging_folder(tmp_path / "out") as folder:
+        staged = stage_file(folder / "big.json", [b"[\n", b"1\n", b"]\n"])
+        assert output_digest(staged) == output_digest(b"[\n1\n]\n")
+        publish(tmp_path / "out" / "2025-06", {"raw/big.json": staged, "a.si": b"sie"})
+        assert not staged.path.exists()  # moved, not copied
+    assert (tmp_path / "out" / "2025-06" / "raw" / "big.json").read_bytes() == b"[\n1\n]\n"
+    assert os.listdir(tmp_path / "out") == ["2025-06"]
+
+
+def test_a_failed_run_takes_its_staging_folder_with_it(tmp_path):
+    from ledger_export.files import stage_file, staging_folder
+
+    with pytest.raises(RuntimeError):
+        with staging_folder(tmp_path) as folder:
+            stage_file(folder / "raw" / "a.json", [b"x"])
+            raise RuntimeError("the run failed after staging")
+    assert os.listdir(tmp_path) == []

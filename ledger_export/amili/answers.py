@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import requests
@@ -26,9 +27,15 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+# A period's lines repeat a few amounts ("0.0" VAT, the usual fees): one
+# Decimal per distinct number text rather than one per field (Decimals are
+# immutable; "-0.0" and "0.0" are different texts, so signs stay as sent).
+_decimal = lru_cache(maxsize=8192)(Decimal)
+
+
 def decode_json(content: bytes) -> Any:
     """JSON with every fraction as Decimal; NaN and Infinity are refused, not made floats."""
-    return json.loads(content, parse_float=Decimal, parse_constant=_no_constants)
+    return json.loads(content, parse_float=_decimal, parse_constant=_no_constants)
 
 
 def readable(url: str, params: Mapping[str, Any] | None = None) -> str:

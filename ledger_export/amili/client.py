@@ -1,17 +1,18 @@
-"""The one way ledger-export talks HTTP to Amili: token header, retries, errors, paging.
+"""The one way ledger-export talks HTTP to Amili: token header, retries, errors, a pool of workers.
 
 Only GETs are retried: they read, so repeating one is harmless. A POST
 registers something, so one whose answer got lost is reported, never resent.
+Reading whole lists (paging, and lists that change while they are read) is
+lists.py's; the client lends it checked pages and its pool.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -20,18 +21,17 @@ import requests
 import simplejson
 
 from ..config import AmiliSettings
-from ..errors import (AmiliError, AuthenticationError, InconsistentPagingError, OutcomeUnknownError,
-                      ResponseFormatError, ServiceUnavailableError)
+from ..errors import (AmiliError, AuthenticationError, OutcomeUnknownError, ResponseFormatError,
+                      ServiceUnavailableError)
 from ..progress import Progress
 from . import paging
 from .answers import TRANSIENT, clip, decode_json, json_object, post_failed, readable, refusal
 from .auth import TokenProvider
+from .lists import ListQuery, ListReader, eve_query
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("ledger_export.amili")
 
-# Reading a list again after it changed under us: a few times, then give up loudly.
-PAGING_ATTEMPTS = 3
 MAX_REDIRECTS = 5
 
 T = TypeVar("T")
@@ -68,6 +68,10 @@ class AmiliClient:
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._requests = 0
+        # Repeated texts of the items read by this client share one str each (paging.share_texts).
+        self._texts: dict[str, str] = {}
+        self._lists = ListReader(page=self._page, map=self.map, page_size=page_size,
+                                 pause=self._pause_before_reading_again, url=self.url)
 
     @classmethod
     def from_settings(cls, settings: AmiliSettings, tokens: TokenProvider,
@@ -132,42 +136,24 @@ class AmiliClient:
     def list_items(self, resource: str, where: Mapping[str, Any], *, sort: str = "_created,_id",
                    projection: Mapping[str, Any] | None = None) -> list[dict]:
         """Every item of an Eve list, in the server's sort order, each exactly once."""
-        query = {"sort": sort, "where": simplejson.dumps(where, separators=(",", ":"), use_decimal=True)}
-        if projection is not None:
-            query["projection"] = json.dumps(projection, separators=(",", ":"))
-        problem = ""
-        for attempt in range(1, PAGING_ATTEMPTS + 1):
-            first = self._page(resource, query, 1, self.page_size)
-            rest = range(2, first.page_count + 1)
-            # Page 1 fixes the page size the server really serves; asking for
-            # exactly that keeps every page's skip/limit arithmetic the same.
-            pages = [first, *self._map(lambda n: self._page(resource, query, n, first.max_results), rest)]
-            problem = paging.inconsistency(pages)
-            if problem is None:
-                return [dict(item) for page in pages for item in page.items]
-            log.info("%s changed while it was read (%s); reading it again (attempt %d of %d)",
-                     resource, problem, attempt, PAGING_ATTEMPTS)
-            if attempt < PAGING_ATTEMPTS:
-                self._sleep(self._retry.base_delay * 2 ** (attempt - 1))
-        raise InconsistentPagingError(
-            f"{resource} kept changing while it was read ({problem}); gave up after "
-            f"{PAGING_ATTEMPTS} attempts: run again when Amili is not updating it",
-            url=readable(self.url(resource), query))
+        return self._lists.read(resource, eve_query(where, sort, projection))
 
-    # -- machinery ----------------------------------------------------------------------
+    def list_many(self, queries: Sequence[ListQuery], *, sort: str = "_created,_id",
+                  alongside: Sequence[Callable[[], R]] = ()) -> tuple[list[list[dict]], list[R]]:
+        """Several Eve lists in one concurrent round, each read as list_items reads it (see lists.py).
 
-    def _page(self, resource: str, query: Mapping[str, Any], number: int, per_page: int) -> paging.Page:
-        url = self.url(resource)
-        # page and max_results first, so they survive when a long where is clipped.
-        params = {"page": number, "max_results": per_page, **query}
-        body, _ = self._request("GET", url, params=params)
-        page = paging.read_page(body, resource, number, clip(readable(url, params), 300))
-        if self.progress is not None:
-            self.progress.add("pages fetched")
-        return page
+        ``alongside``: other calls sharing the round (downloads; one that raises
+        stops it). Returns the lists' items and the calls' results, in the order given.
+        """
+        return self._lists.read_many(queries, sort, alongside)
 
-    def _map(self, fn: Callable[[T], R], args: Iterable[T]) -> list[R]:
-        """``[fn(a) for a in args]``, at most ``concurrency`` at a time, results in order."""
+    def map(self, fn: Callable[[T], R], args: Iterable[T]) -> list[R]:
+        """``[fn(a) for a in args]`` on the worker threads, at most ``concurrency`` at once, in order.
+
+        For work that waits on Amili, so the limit holds whoever asks. The first call (in
+        that order) that raises makes this raise; calls not yet started are dropped.
+        ``fn`` must not call ``map`` (its worker would wait for the pool it occupies).
+        """
         args = list(args)
         if self.concurrency == 1 or len(args) <= 1:
             return [fn(a) for a in args]
@@ -181,6 +167,21 @@ class AmiliClient:
         finally:
             for f in futures:
                 f.cancel()
+
+    # -- machinery ----------------------------------------------------------------------
+
+    def _page(self, resource: str, query: Mapping[str, Any], number: int, per_page: int) -> paging.Page:
+        url = self.url(resource)
+        # page and max_results first, so they survive when a long where is clipped.
+        params = {"page": number, "max_results": per_page, **query}
+        body, _ = self._request("GET", url, params=params)
+        page = paging.read_page(body, resource, number, clip(readable(url, params), 300), texts=self._texts)
+        if self.progress is not None:
+            self.progress.add("pages fetched")
+        return page
+
+    def _pause_before_reading_again(self, attempt: int) -> None:
+        self._sleep(self._retry.base_delay * 2 ** (attempt - 1))
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)

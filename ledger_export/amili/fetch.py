@@ -1,33 +1,48 @@
 """Fetching one period from Amili: its payouts, their specification lines, the direct payments.
 
+Two rounds of requests, as many at once as the client allows: the payouts
+first (the lines' queries and the PDFs' addresses come from them), then
+every page of the lines and of the direct payments together
+(AmiliClient.list_many), with any self-invoice PDFs the caller names, so no
+request waits for another it does not need (amili/lists.py says why that is
+as safe as reading one list after another).
+
 Requests made, with P payouts, S specification lines and C creditor payments
-(page size 100, none empty): ceil(P/100) + ceil(S/100) + ceil(C/100), plus
-one for the API-code token when that flow is used. An empty list still costs
-its one page (the spec query is skipped when there are no payouts). Above
-100 payouts the lines are asked for in batches of 100 payout ids, and each
-extra batch can add at most one more page (its last, partly filled one).
-A server that serves fewer than 100 per page puts its own page size in
-place of 100. Retries, token refreshes and re-reads of a list that changed
-come on top.
+(page size 100): ceil(P/100) + ceil(S/100) + ceil(C/100), plus one for the
+API-code token when that flow is used, plus the PDFs asked for. An empty
+list still costs its one page (the spec query is skipped when there are no
+payouts). Above 100 payouts the lines are asked for in batches of at most
+100 payout ids, packed by the payouts' summary counts so that every batch
+but one fills whole pages (plan_batches): no batch adds a page. A server
+that serves fewer than 100 per page puts its own page size in place of
+100. Retries, token refreshes, re-reads of a list that changed, and pages
+hidden by a summary count that is wrong come on top.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, overload
 
-from ..errors import InconsistentPagingError, ResponseFormatError
+from ..errors import InconsistentPagingError, LedgerExportError, ResponseFormatError
 from ..period import Period
 from . import timestamps
 from .client import AmiliClient
+from .lists import ListQuery
 
 PAYOUTS = "finance--payouts"
 SPECIFICATIONS = "finance--payout-specifications"
 PAYMENTS = "creditor--payments"
 # Ids per $in query: keeps the URL short (about 3 kB) and matches the page size.
 BATCH = 100
+
+# Given the period's payouts as fetched, the URLs of the documents to download with the lines.
+DocumentUrls = Callable[[Sequence[dict]], Iterable[str]]
+# One such download: the bytes, or the error the client raised (what it means is the caller's to say).
+Download = bytes | LedgerExportError
 
 
 @dataclass(frozen=True)
@@ -42,26 +57,43 @@ class RawPeriod:
     payments: tuple[dict, ...]
 
 
+@overload
 def fetch_period(client: AmiliClient, creditor: str, period: Period, *,
-                 created_since: datetime | None = None) -> RawPeriod:
-    """``created_since`` (``--since-last``, see ledger_export/incremental.py): only payouts
-    created from then on, and their lines; the direct payments are always the whole period's."""
+                 created_since: datetime | None = None, documents: None = None) -> RawPeriod: ...
+
+
+@overload
+def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_since: datetime | None = None,
+                 documents: DocumentUrls) -> tuple[RawPeriod, dict[str, Download]]: ...
+
+
+def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_since: datetime | None = None,
+                 documents: DocumentUrls | None = None) -> RawPeriod | tuple[RawPeriod, dict[str, Download]]:
+    """The period as Amili has it.
+
+    ``created_since`` (``--since-last``, see ledger_export/incremental.py): only payouts
+    created from then on, and their lines; the direct payments are always the whole period's.
+    ``documents``: names the files to download in the lines' round; then the answer is
+    (RawPeriod, URL -> Download), a failed download being no failure of the fetch.
+    """
     in_period = {"$gte": timestamps.format(period.start), "$lt": timestamps.format(period.end_exclusive)}
     where: dict[str, Any] = {"creditor": creditor, "payout_date": in_period}
     if created_since is not None:
         where["_created"] = {"$gte": timestamps.format(created_since)}
     payouts = client.list_items(PAYOUTS, where)
     _check(PAYOUTS, payouts, creditor, "payout_date", period)
-    ids = [item["_id"] for item in payouts]
+    batches = plan_batches(payouts, page=client.page_size)
+    urls = list(dict.fromkeys(documents(payouts))) if documents is not None else []
+    (*found, payments), downloads = client.list_many(
+        [ListQuery(SPECIFICATIONS, {"payout": {"$in": ids}}, expected) for ids, expected in batches]
+        + [ListQuery(PAYMENTS, {"creditor": creditor, "booking_date": in_period})],
+        alongside=[partial(_download, client, url) for url in urls])
     lines: list[dict] = []
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        found = client.list_items(SPECIFICATIONS, {"payout": {"$in": batch}})
-        _check_payout(found, set(batch))
-        lines.extend(found)
-    payments = client.list_items(PAYMENTS, {"creditor": creditor, "booking_date": in_period})
+    for (ids, _), batch in zip(batches, found):
+        _check_payout(batch, set(ids))
+        lines.extend(batch)
     _check(PAYMENTS, payments, creditor, "booking_date", period)
-    return RawPeriod(
+    raw = RawPeriod(
         creditor=creditor,
         period=period,
         base_url=client.base_url,
@@ -70,6 +102,70 @@ def fetch_period(client: AmiliClient, creditor: str, period: Period, *,
         specifications=_stable(SPECIFICATIONS, _unique(lines)),
         payments=_stable(PAYMENTS, payments),
     )
+    return raw if documents is None else (raw, dict(zip(urls, downloads)))
+
+
+def _download(client: AmiliClient, url: str) -> Download:
+    # A self-invoice that cannot be had is a finding for collect_documents to
+    # make (a warning), not a failed fetch; the round goes on.
+    try:
+        return client.download(url)
+    except LedgerExportError as exc:
+        return exc
+
+
+def expected_lines(payout: Mapping[str, Any]) -> int | None:
+    """The specification lines a payout's summary counts, or None when the counts cannot be read."""
+    summary = payout.get("summary")
+    if not isinstance(summary, Mapping):
+        return None
+    total = 0
+    for entry in summary.values():
+        count = entry.get("count") if isinstance(entry, Mapping) else None
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            return None
+        total += count
+    return total
+
+
+def plan_batches(payouts: Sequence[Mapping[str, Any]], page: int = 100,
+                 limit: int = BATCH) -> list[tuple[list[str], int | None]]:
+    """The lines' $in queries: (payout ids, lines expected or None), at most ``limit`` ids each.
+
+    Every batch of counted payouts but the last holds whole pages. Why that is
+    always possible (for limit >= page): among ``limit`` payouts, two of the
+    limit + 1 prefix sums of their line counts share a remainder modulo
+    ``page`` (pigeonhole), so the payouts between them fill whole pages. Take
+    those as a batch and repeat; the payouts left over make the last batch.
+    Payouts counted empty still get asked (a count may be wrong) and ride
+    with the leftovers; payouts without readable counts get batches of their own.
+    """
+    counts = [(p["_id"], expected_lines(p)) for p in payouts]
+    rest = [(pid, n) for pid, n in counts if n]
+    batches: list[tuple[list[str], int | None]] = []
+    while len(rest) > limit:
+        start, end = _whole_pages([n for _, n in rest[:limit]], page)
+        chunk = rest[start:end]
+        batches.append(([pid for pid, _ in chunk], sum(n for _, n in chunk)))
+        rest = rest[:start] + rest[end:]
+    last = [pid for pid, _ in rest] + [pid for pid, n in counts if n == 0]
+    for start in range(0, len(last), limit):
+        batches.append((last[start:start + limit], sum(n for _, n in rest) if start == 0 else 0))
+    unknown = [pid for pid, n in counts if n is None]
+    batches += [(unknown[start:start + limit], None) for start in range(0, len(unknown), limit)]
+    return batches
+
+
+def _whole_pages(counts: Sequence[int], page: int) -> tuple[int, int]:
+    """A run ``counts[start:end]`` whose sum is a multiple of ``page``; all of them when there is none."""
+    seen = {0: 0}
+    total = 0
+    for end, n in enumerate(counts, start=1):
+        total += n
+        start = seen.setdefault(total % page, end)
+        if start != end:
+            return start, end
+    return 0, len(counts)  # possible only when page > limit: one partly filled page more
 
 
 def check_raw(raw: RawPeriod) -> None:

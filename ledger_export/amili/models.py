@@ -7,10 +7,10 @@ malformed: a bookkeeping tool must not guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +19,23 @@ from ..errors import RecordError
 from ..money import parse_amount
 from ..period import Period
 from . import timestamps
+
+
+@lru_cache(maxsize=8192)
+def _shared_amount(value: Decimal, signed: bool) -> Decimal:
+    return parse_amount(value)
+
+
+def _amount(value: Any) -> Decimal:
+    """``parse_amount``, one Decimal per distinct amount rather than one per field.
+
+    Most lines of a period carry VAT 0.00 and one of a few fees. Only finite
+    Decimals are shared (the others are errors or rare); the sign is part of
+    the key because -0.00 equals 0.00 yet must stay what Amili sent.
+    """
+    if type(value) is Decimal and value.is_finite():
+        return _shared_amount(value, value.is_signed())
+    return parse_amount(value)
 
 
 class _Reader:
@@ -68,7 +85,7 @@ class _Reader:
                 raise self.fail(name, "is missing")
             return None
         try:
-            return parse_amount(value)
+            return _amount(value)
         except ValueError as exc:
             raise self.fail(name, str(exc)) from None
 
@@ -85,17 +102,19 @@ class _Reader:
         return value
 
     def moment(self, name: str, required: bool = True) -> datetime | None:
+        return self._timestamp(name, required, timestamps.parse)
+
+    def day(self, name: str, required: bool = True) -> date | None:
+        return self._timestamp(name, required, timestamps.parse_day)
+
+    def _timestamp(self, name: str, required: bool, parse: Callable[[str], Any]) -> Any:
         value = self._get(name, required)
         if value is None:
             return None
         try:
-            return timestamps.parse(value)
+            return parse(value)
         except ValueError as exc:
             raise self.fail(name, str(exc)) from None
-
-    def day(self, name: str, required: bool = True) -> date | None:
-        moment = self.moment(name, required)
-        return moment.date() if moment else None
 
     def reference(self, name: str) -> str | None:
         """An id that Eve may embed as {"_id": ...} or give as a plain string."""

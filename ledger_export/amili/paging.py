@@ -16,6 +16,29 @@ from typing import Any
 from ..errors import ResponseFormatError
 
 
+# Fields whose few distinct values repeat across a period's lines: the
+# creditor, the payout and its dates on every line of a payout, the article
+# on most, an invoice's number on its three or so lines. Decoded JSON holds
+# one str per field of every item; for 100,000 lines sharing them saves tens
+# of megabytes. Fields that are unique per item (_id, _etag) are left out, a
+# memo of them would cost more than it saves.
+REPEATED_TEXTS = ("creditor", "currency", "payout", "payout_reference", "payout_interval", "payout_date",
+                  "booking_date", "_updated", "article", "finance_category", "state",
+                  "invoice_number", "reference_number")
+
+
+def share_texts(items: Sequence[dict], memo: dict[str, str]) -> None:
+    """Make equal values of ``REPEATED_TEXTS`` (and references.case) one str object each, in place."""
+    for item in items:
+        for key in REPEATED_TEXTS:
+            value = item.get(key)
+            if type(value) is str:
+                item[key] = memo.setdefault(value, value)
+        references = item.get("references")
+        if type(references) is dict and type(references.get("case")) is str:
+            references["case"] = memo.setdefault(references["case"], references["case"])
+
+
 @dataclass(frozen=True)
 class Page:
     number: int
@@ -33,8 +56,11 @@ class Page:
         return max(0, min(self.max_results, self.total - (self.number - 1) * self.max_results))
 
 
-def read_page(body: Any, resource: str, number: int, url: str) -> Page:
-    """One Eve list answer, checked for the fields paging relies on."""
+def read_page(body: Any, resource: str, number: int, url: str, texts: dict[str, str] | None = None) -> Page:
+    """One Eve list answer, checked for the fields paging relies on.
+
+    ``texts``: a memo (one per fetch) through which repeated values are shared, see ``share_texts``.
+    """
 
     def fail(problem: str) -> ResponseFormatError:
         return ResponseFormatError(f"page {number} of {resource} {problem} ({url})", url=url)
@@ -60,6 +86,8 @@ def read_page(body: Any, resource: str, number: int, url: str) -> Page:
     for position, item in enumerate(items, 1):
         if not isinstance(item, Mapping) or not isinstance(item.get("_id"), str) or not item["_id"]:
             raise fail(f"item {position} has no _id")
+    if texts is not None:
+        share_texts(items, texts)
     return Page(number, tuple(items), numbers["total"], numbers["max_results"])
 
 

@@ -15,6 +15,7 @@ sorted, so the same fetch gives the same bytes. Nothing here holds a secret.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import simplejson
 
 from ..errors import RecordError, SnapshotError
-from ..files import write_folder_atomic
+from ..files import StagedFile, stage_file, staging_folder, write_folder_atomic
 from ..period import Period
 from .fetch import RawPeriod
 from .models import CreditorPayment, PeriodData, Payout, Specification, stable_order
@@ -36,35 +37,72 @@ RESOURCES = {
 INDEX = "snapshot.json"
 
 
-def dumps(value: Any) -> bytes:
-    """Deterministic JSON with exact Decimal amounts."""
-    text = simplejson.dumps(value, use_decimal=True, sort_keys=True, indent=1, ensure_ascii=False)
+def _encode(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True, sort_keys=True, indent=1, ensure_ascii=False)
+
+
+def _utf8(text: str) -> bytes:
     # A lone surrogate (valid JSON, "\ud800") has no UTF-8; written as that same
     # JSON escape it reads back unchanged. Only strings can hold one.
-    return (text + "\n").encode("utf-8", errors="backslashreplace")
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+def dumps(value: Any) -> bytes:
+    """Deterministic JSON with exact Decimal amounts."""
+    return _utf8(_encode(value) + "\n")
+
+
+def list_chunks(items: Sequence[Any]) -> Iterator[bytes]:
+    """``dumps(list(items))``, byte for byte, one item at a time.
+
+    simplejson's C encoder cannot indent, so indent=1 runs its pure-Python
+    encoder, which holds every chunk of the whole document before joining:
+    about ten million small strings for 100,000 lines. One item at a time
+    holds one item's.
+    """
+    if not items:
+        yield dumps([])
+        return
+    for n, item in enumerate(items):
+        # One level deeper than alone; a JSON string holds no raw newline, so this only re-indents.
+        yield (b"[\n " if n == 0 else b",\n ") + _utf8(_encode(item).replace("\n", "\n "))
+    yield b"\n]\n"
 
 
 def loads(data: bytes) -> Any:
     return simplejson.loads(data.decode("utf-8"), use_decimal=True)
 
 
-def snapshot_files(raw: RawPeriod) -> dict[str, bytes]:
-    files = {name: dumps(list(getattr(raw, attr))) for attr, name in RESOURCES.items()}
-    index = {
+def _index(raw: RawPeriod, sha256: dict[str, str]) -> bytes:
+    return dumps({
         "format": FORMAT,
         "creditor": raw.creditor,
         "base_url": raw.base_url,
         "period": {"label": raw.period.label, "start": raw.period.start.isoformat(),
                    "end": raw.period.end.isoformat()},
         "counts": {attr: len(getattr(raw, attr)) for attr in RESOURCES},
-        "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
-    }
-    files[INDEX] = dumps(index)
+        "sha256": dict(sorted(sha256.items())),
+    })
+
+
+def snapshot_files(raw: RawPeriod) -> dict[str, bytes]:
+    """The snapshot's files, in memory (for ``ledger-export fetch`` and small periods)."""
+    files = {name: b"".join(list_chunks(getattr(raw, attr))) for attr, name in RESOURCES.items()}
+    files[INDEX] = _index(raw, {name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
+    return files
+
+
+def stage_snapshot(raw: RawPeriod, folder: Path) -> dict[str, StagedFile]:
+    """The same files as ``snapshot_files``, written into ``folder`` (a staging folder) one item at a time."""
+    files = {name: stage_file(folder / name, list_chunks(getattr(raw, attr))) for attr, name in RESOURCES.items()}
+    files[INDEX] = stage_file(folder / INDEX, [_index(raw, {name: f.sha256 for name, f in files.items()})])
     return files
 
 
 def save_snapshot(raw: RawPeriod, folder: Path) -> None:
-    write_folder_atomic(folder, snapshot_files(raw))
+    folder = Path(folder)
+    with staging_folder(folder.parent) as staging:
+        write_folder_atomic(folder, stage_snapshot(raw, staging))
 
 
 def find_snapshot(path: Path) -> Path:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
+
+# Amili repeats a few date strings across a period's many lines (every line
+# of a payout has its payout_date): reading each once keeps one datetime/date
+# per distinct string, not one per line. Both results are immutable.
+_DISTINCT = 8192
 
 
 def parse(text: str) -> datetime:
@@ -13,6 +19,11 @@ def parse(text: str) -> datetime:
     """
     if not isinstance(text, str):
         raise ValueError(f"must be an RFC 1123 date string, got {type(text).__name__}")
+    return _parse(text)
+
+
+@lru_cache(maxsize=_DISTINCT)
+def _parse(text: str) -> datetime:
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -27,7 +38,12 @@ def parse(text: str) -> datetime:
 
 def parse_day(text: str) -> date:
     """The calendar day of a date field. Amili stores dates as midnight GMT."""
-    return parse(text).date()
+    return _parse_day(parse(text))
+
+
+@lru_cache(maxsize=_DISTINCT)
+def _parse_day(moment: datetime) -> date:
+    return moment.date()
 
 
 def format(moment: datetime | date) -> str:

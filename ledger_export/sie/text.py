@@ -23,6 +23,9 @@ TRANSLITERATION = {
 REPLACEMENT = "¿"
 
 _WHITESPACE = re.compile(r"\s+")
+# Finds a character CP437 lacks. One search is five times faster than str.encode("cp437"),
+# whose codec looks each character up in a dict, and clean_text asks it of every text.
+_NOT_CP437 = re.compile("[^" + re.escape(bytes(range(256)).decode("cp437")) + "]")
 
 
 def _encodable(ch: str) -> bool:
@@ -65,6 +68,22 @@ def clean_text(text: str) -> str:
     ending in one would escape its own closing quote, and readers disagree
     on what "\\\\" means. A slash reads the same to a person.
     """
+    # Fast path, same result as _clean_full (a test compares them over any text): the
+    # full path looks at every character in Python, and every text of a 100,000-row
+    # file passes here. A printable text holds no control, format or separator
+    # character but the ASCII space; if CP437 also holds all of it, nothing is left to
+    # do but the backslashes and the spaces. Both checks run in C.
+    if text.isprintable() and (text.isascii() or not _NOT_CP437.search(text)):
+        if "\\" in text:
+            text = text.replace("\\", "/")
+        if "  " in text or text[:1] == " " or text[-1:] == " ":
+            text = " ".join(text.split())  # the only blank a printable text has is " "
+        return text
+    return _clean_full(text)
+
+
+def _clean_full(text: str) -> str:
+    """clean_text for any text: each character looked at in turn."""
     text = "".join(" " if _is_control(ch) or ch.isspace() else ch for ch in text)
     text = transliterate(text).replace("\\", "/")
     return _WHITESPACE.sub(" ", text).strip()
@@ -78,6 +97,9 @@ def shorten(text: str, keep: str | None = None, limit: int = 50) -> str:
     already in the text is taken out of it first so it is not cut in half
     or shown twice. Deterministic: same text, same result. Characters are
     counted as a reader sees the text: an escaped quote is one.
+
+    A text and ``keep`` that clean_text made stay clean (no blank at either
+    end, none doubled), so the SIE writer need not clean the result again.
     """
     text = text.strip()
     if len(text) <= limit:
@@ -86,11 +108,11 @@ def shorten(text: str, keep: str | None = None, limit: int = 50) -> str:
         return text[:limit - 3].rstrip() + "..."
     tail = f" ref {keep}"
     if len(tail) + 4 > limit:
-        return tail.strip()[:limit]
+        return tail.strip()[:limit].rstrip()
     body = re.sub(rf"(?i)(\bref\b[.:]?\s*)?{re.escape(keep)}", " ", text)
     body = _WHITESPACE.sub(" ", body).strip()
     if len(body) + len(tail) <= limit:
-        return body + tail
+        return (body + tail).lstrip()  # the body is empty when the text was only the reference
     return body[:limit - len(tail) - 3].rstrip() + "..." + tail
 
 

@@ -1,12 +1,15 @@
 """The ledger as a SIE 4I import file (Fortnox, Visma): bytes out, no I/O.
 
 Layout lives in ``templates/sie4i.si.j2``; quoting, escaping,
-transliteration and number formats live here, as Jinja2 filters.
+transliteration and number formats live here, as Jinja2 filters, except
+for the #TRANS rows, which are formatted here whole (see ``_rows``).
 
 Records end in CR LF by default. §5.5 requires the LF and allows the CR
 before it; Fortnox's own exports use CR LF, so Fortnox reads it, and it
 shows as separate lines in any Windows editor a bookkeeper opens the file
-with. ``line_ending="\\n"`` gives the bare LF form.
+with. ``line_ending="\\n"`` gives the bare LF form. The Jinja2 environment
+writes the line ending itself (``newline_sequence``), so the file is not
+copied once more to change it.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def sie_date(value: date) -> str:
 
 def sie_objects(objects: tuple[tuple[str, str], ...]) -> str:
     """The object list of a #TRANS: ``{}`` or ``{1 "100"}`` (dimension, then object id)."""
+    if objects == ():
+        return "{}"  # almost every row: no cost centre or project, so skip building a list
     parts = []
     for dimension, object_id in objects:
         if not str(dimension).isdigit():
@@ -84,8 +89,8 @@ def sie_objects(objects: tuple[tuple[str, str], ...]) -> str:
     return "{" + " ".join(parts) + "}"
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+@lru_cache(maxsize=2)
+def _environment(line_ending: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -93,20 +98,35 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        newline_sequence=line_ending,
     )
-    env.filters.update(sie_quote=text.quote, sie_amount=sie_amount, sie_date=sie_date,
-                       sie_objects=sie_objects)
+    env.filters.update(sie_quote=text.quote, sie_date=sie_date)
     return env
 
 
-def _voucher_view(voucher: Voucher) -> dict:
+def _rows(voucher: Voucher, keep: str | None, line_ending: str) -> str:
+    """The voucher's #TRANS rows, each ended but the last (the template ends it).
+
+    Formatted here rather than in the template for speed: per row the template
+    made four filter calls and nine output chunks, which made the SIE file
+    cost 28 times a plain dump of its lines; one f-string per row and one
+    string per voucher for the template is what keeps it near the plain dump.
+    Each field goes through the same function a filter would. The text is
+    cleaned once, not again as ``text.quote`` would: shorten keeps it clean.
+    """
+    escape, shorten, clean = text.escape, text.shorten, text.clean_text
+    return line_ending.join([
+        f'#TRANS {line.account} {sie_objects(line.objects)} {sie_amount(line.amount)} "" '
+        f'"{escape(shorten(clean(line.text), keep))}"' for line in voucher.lines])
+
+
+def _voucher_view(voucher: Voucher, line_ending: str) -> dict:
     keep = text.clean_text(voucher.payout_reference) if voucher.payout_reference else None
     return {
         "series": voucher.series,
         "date": voucher.date,
         "text": text.shorten(text.clean_text(voucher.text), keep),
-        "lines": [{"account": line.account, "objects": line.objects, "amount": line.amount,
-                   "text": text.shorten(text.clean_text(line.text), keep)} for line in voucher.lines],
+        "rows": _rows(voucher, keep, line_ending),
     }
 
 
@@ -149,12 +169,12 @@ def render_sie(ledger: Ledger, company: Company, *, generated: date, program_ver
         "orgnr": company.orgnr,
         "fiscal_years": fiscal_years([v.date for v in ledger.vouchers], start_month),
         "accounts": _accounts(ledger),
-        "vouchers": [_voucher_view(v) for v in ledger.vouchers],
+        "vouchers": [_voucher_view(v, line_ending) for v in ledger.vouchers],
         "checksum": None,
     }
-    template = _environment().get_template(TEMPLATE)
+    template = _environment(line_ending).get_template(TEMPLATE)
     body = template.render(context)
     if ksumma:
         records, _ = lexer.lex(body)
         body = template.render(context, checksum=checksum.between_marks(records))
-    return body.replace("\n", line_ending).encode("cp437")
+    return body.encode("cp437")

@@ -10,14 +10,20 @@ Re-runs: a file already in the folder is kept, not downloaded again, when it
 passes the same checks as a fresh download (size equals ``length``, ``%PDF-``
 header, ``%%EOF`` trailer) and, where the previous run's manifest recorded a
 SHA-256 for that file name (``known_sha256``), has exactly that hash.
+
+Downloads wait on Amili, not on each other: they run through the client's
+pool (``run_all``), and those the fetch already made in its own round
+(``missing_documents`` names them, ``prefetched`` holds what came back) are
+not made again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 from ..amili.models import Document, Payout
@@ -35,6 +41,15 @@ COMMISSION = "creditor_commission"
 IN_PLACE, MISSING, REJECTED, FAILED = "ok", "missing", "rejected", "failed"
 # PDF readers accept the end-of-file marker anywhere in the last kilobyte.
 _TRAILER_WINDOW = 1024
+
+T = TypeVar("T")
+R = TypeVar("R")
+# ``run_all(fn, items)`` is ``[fn(i) for i in items]``, maybe concurrently (AmiliClient.map).
+RunAll = Callable[[Callable[[T], R], Iterable[T]], list[R]]
+
+
+def _one_by_one(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    return [fn(item) for item in items]
 
 
 @dataclass(frozen=True)
@@ -123,8 +138,35 @@ def _present(path: Path, document: Document, known: str | None) -> tuple[int, st
     return len(data), digest
 
 
+def _download(url: str, fetch: Callable[[str], bytes], prefetched: Mapping[str, bytes | LedgerExportError],
+              attempt: int) -> bytes:
+    # Only the first attempt may use the fetch's download: a second one is
+    # made because that body was not the PDF.
+    got = prefetched.get(url) if attempt == 0 else None
+    if got is None:
+        return fetch(url)
+    if isinstance(got, LedgerExportError):
+        raise got
+    return got
+
+
+def missing_documents(payouts: Sequence[Payout], folder: Path, url_for: Callable[[Document], str]) -> list[str]:
+    """URLs of the self-invoices collect_documents will download into ``folder``: those not in place.
+
+    Asked before the previous manifest is known (the fetch downloads these in
+    its round), so a file passing the PDF checks counts as in place whatever
+    hash that manifest recorded; one it disowns is downloaded by
+    collect_documents itself, later.
+    """
+    folder = Path(folder)
+    names = document_file_names(payouts)
+    return [url_for(p.document) for p in payouts
+            if p.document is not None and _present(folder / names[p.id], p.document, None) is None]
+
+
 def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str], bytes],
-                 url_for: Callable[[Document], str], known: str | None) -> DocumentRecord:
+                 url_for: Callable[[Document], str], known: str | None,
+                 prefetched: Mapping[str, bytes | LedgerExportError]) -> DocumentRecord:
     document = payout.document
     path = folder / name
     # document_file_names already strips directories; this guards the invariant.
@@ -136,9 +178,9 @@ def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str],
     url = url_for(document)
     # A body that is not the PDF (a proxy's error page, a cut transfer the
     # client could not see) gets one more try: the GET is safe to repeat.
-    for _attempt in range(DOWNLOAD_ATTEMPTS):
+    for attempt in range(DOWNLOAD_ATTEMPTS):
         try:
-            data = fetch(url)
+            data = _download(url, fetch, prefetched, attempt)
         except NotFoundError:
             status, problem = MISSING, f"is missing: Amili has no file {document.file} ({url})"
             break
@@ -158,25 +200,31 @@ def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str],
 
 
 def collect_documents(payouts: Sequence[Payout], folder: Path, fetch: Callable[[str], bytes],
-                      url_for: Callable[[Document], str],
-                      known_sha256: Mapping[str, str] | None = None) -> tuple[DocumentRecord, ...]:
+                      url_for: Callable[[Document], str], known_sha256: Mapping[str, str] | None = None, *,
+                      prefetched: Mapping[str, bytes | LedgerExportError] | None = None,
+                      run_all: RunAll | None = None) -> tuple[DocumentRecord, ...]:
     """Download every payout's self-invoice into ``folder``; one record per document, in payout order.
 
     ``fetch(url) -> bytes`` raises a LedgerExportError (NotFoundError for 404)
     when the download fails. ``known_sha256`` maps file name -> hash from the
     previous run's manifest (see manifest.previous_document_hashes).
+    ``prefetched``: URL -> bytes, or the error, of downloads already made
+    (fetch_period's ``documents``); looked up before ``fetch``. ``run_all``:
+    how the payouts' documents are collected, e.g. ``client.map`` to download
+    several at once (each writes only its own file); None: one by one.
     A creditor_commission payout without a ``document`` is recorded as missing.
     """
     folder = Path(folder)
     names = document_file_names(payouts)
     known_sha256 = known_sha256 or {}
-    records = []
-    for payout in payouts:
+    prefetched = prefetched or {}
+
+    def collect(payout: Payout) -> DocumentRecord:
         if payout.document is None:
-            if payout.finance_category == COMMISSION:
-                records.append(DocumentRecord(payout.id, None, None, None, MISSING,
-                                              "is missing: Amili gives no document for this commission payout"))
-            continue
+            return DocumentRecord(payout.id, None, None, None, MISSING,
+                                  "is missing: Amili gives no document for this commission payout")
         name = names[payout.id]
-        records.append(_collect_one(payout, folder, name, fetch, url_for, known_sha256.get(name)))
-    return tuple(records)
+        return _collect_one(payout, folder, name, fetch, url_for, known_sha256.get(name), prefetched)
+
+    wanted = [p for p in payouts if p.document is not None or p.finance_category == COMMISSION]
+    return tuple((run_all or _one_by_one)(collect, wanted))

@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from ..amili.models import PeriodData
+from ..files import Output, output_digest
 from ..ledger.model import ERROR, OK, WARNING, Ledger
 from ..money import ZERO, format_amount
-from .documents import FOLDER, DocumentRecord, sha256_hex
+from .documents import FOLDER, DocumentRecord
 
 MANIFEST_VERSION = 1
 _RANK = {OK: 0, WARNING: 1, ERROR: 2}
@@ -73,8 +74,8 @@ def _exported_payouts(data: PeriodData, ledger: Ledger) -> list[dict[str, Any]]:
     return out
 
 
-def _outputs(outputs: Mapping[str, bytes], documents: Sequence[DocumentRecord]) -> list[dict[str, Any]]:
-    files = {name: (len(data), sha256_hex(data)) for name, data in outputs.items()}
+def _outputs(outputs: Mapping[str, Output], documents: Sequence[DocumentRecord]) -> list[dict[str, Any]]:
+    files = {name: output_digest(data) for name, data in outputs.items()}
     for record in documents:
         if record.path is not None:
             files[record.path] = (record.size, record.sha256)
@@ -83,11 +84,12 @@ def _outputs(outputs: Mapping[str, bytes], documents: Sequence[DocumentRecord]) 
 
 def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_sha256: str,
                     generated: datetime, tool_version: str, documents: Sequence[DocumentRecord],
-                    outputs: Mapping[str, bytes]) -> bytes:
+                    outputs: Mapping[str, Output]) -> bytes:
     """The manifest as UTF-8 JSON bytes.
 
     ``outputs``: file name relative to the period folder -> the bytes written
-    (SIE file, workbook); the self-invoices are listed from ``documents``.
+    (SIE file, workbook) or the staged file (raw snapshot); the self-invoices
+    are listed from ``documents``.
     """
     severities = [f.severity for f in ledger.findings]
     doc = {

@@ -10,7 +10,9 @@ never become a formula, in Excel or in LibreOffice.
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.writer.excel import ExcelWriter
@@ -66,6 +68,16 @@ def safe_text(value: str) -> str:
     return _NOT_XML.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
 
 
+# Anything safe_text would replace, in one search.
+_UNSAFE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|{_NOT_XML.pattern}")
+
+
+def _plain(value: str) -> bool:
+    """Whether openpyxl, given the bare text, makes the very cell ``_text`` would: a text, unstyled."""
+    # A formula lead needs the quote prefix; an error code ("#N/A") would become an error cell.
+    return not (value.startswith(FORMULA_LEADS) or value in ERROR_CODES or _UNSAFE.search(value))
+
+
 def _text(ws: Any, value: str, font: Font | None = None) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=safe_text(value))
     # Assigning "=..." makes openpyxl guess a formula; a text stays a text.
@@ -82,6 +94,14 @@ def cell(ws: Any, value: Any) -> Any:
     """One write-only cell for ``value`` (None stays an empty cell)."""
     if value is None or value == "":
         return None
+    # Most cells of a big period are plain texts, ids, counts and days. For those openpyxl's
+    # own typing gives the same cell as ours (a text; a number; a date formatted "yyyy-mm-dd",
+    # our DATE), so it gets the bare value: a ready cell costs it a second cell and a failed
+    # assignment (a ValueError carrying the cell's repr) per value, about a fifth of the
+    # workbook's time at 100k lines. Exact types: bool is an int, datetime a date.
+    kind = type(value)
+    if (kind is str and _plain(value)) or kind is int or kind is date:
+        return value
     if isinstance(value, str):
         return _text(ws, value)
     if isinstance(value, Bold):
@@ -130,6 +150,10 @@ class Sheet:
         self.columns = tuple(columns)
         self.table = table
         self.rows = 0
+        # A styled cell registers its number format when built, a bare date only when openpyxl
+        # writes it: registering DATE up front keeps the format ids in styles.xml independent
+        # of whether a date or a moment comes first (the first registered gets the first id).
+        WriteOnlyCell(self.ws).number_format = DATE
         # Write-only sheets write panes and widths with the first row: set them first.
         for index, column in enumerate(self.columns, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = column.width
@@ -177,6 +201,9 @@ def _utc_naive(moment: datetime | date) -> datetime:
     return moment.replace(tzinfo=None, microsecond=0)
 
 
+CHUNK = 1 << 20  # bytes of a temporary sheet file copied into the zip at a time
+
+
 class _FixedTimeZip(zipfile.ZipFile):
     """A zip whose entries all carry one timestamp instead of the clock's or a temp file's."""
 
@@ -184,19 +211,31 @@ class _FixedTimeZip(zipfile.ZipFile):
         super().__init__(file, "w", compression=zipfile.ZIP_DEFLATED)
         self.fixed_date_time = date_time
 
+    def _entry(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self.fixed_date_time)
+        info.compress_type = self.compression
+        info.external_attr = 0o600 << 16
+        return info
+
     def write(self, filename: Any, arcname: str | None = None, compress_type: int | None = None,
               compresslevel: int | None = None) -> None:
-        # openpyxl streams write-only sheets through temporary files.
-        with open(filename, "rb") as fh:
-            self.writestr(arcname or str(filename), fh.read(), compress_type, compresslevel)
+        # openpyxl streams write-only sheets through temporary files, tens of MB each for a big
+        # period: copied a chunk at a time, never held whole. Deflate's output does not depend
+        # on how its input is cut, so the bytes are the ones writestr gave.
+        info = self._entry(arcname or str(filename))
+        if compress_type is not None:
+            info.compress_type = compress_type
+        if compresslevel is not None:
+            info._compresslevel = compresslevel  # where writestr puts it too
+        # Known up front, the size lets zipfile choose zip64 only for a sheet that needs it, as writestr does.
+        info.file_size = os.path.getsize(filename)
+        with open(filename, "rb") as source, self.open(info, "w") as target:
+            shutil.copyfileobj(source, target, CHUNK)
 
     def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None,
                  compresslevel: int | None = None) -> None:
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.fixed_date_time)
-            info.compress_type = self.compression
-            info.external_attr = 0o600 << 16
-            zinfo_or_arcname = info
+            zinfo_or_arcname = self._entry(zinfo_or_arcname)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
 
