@@ -176,9 +176,8 @@ def _source(config: Config, period: Period | None, options: ExportOptions, token
         if period is not None and period != raw.period:
             raise PeriodError(f"the raw snapshot in {options.from_raw} is for {raw.period.label}, "
                               f"not {period.label}")
-        data = period_data(raw)
+        data, snapshot = _read(raw, staging)
         check_raw(raw)  # a snapshot is checked as strictly as an answer from Amili
-        snapshot = stage_snapshot(raw, staging) if staging is not None else None
         del raw
         yield _Source(data, snapshot, None, _offline_fetch(data, find_snapshot(options.from_raw), config))
         return

@@ -114,6 +114,16 @@ def _place(target: Path, data: Output) -> None:
     os.chmod(target, FILE_MODE)
 
 
+def _fill(staging: Path, outputs: Mapping[str, Output], folder: Path) -> None:
+    """Put every output under ``staging`` by its relative name; none may land outside it."""
+    inside = staging.resolve()
+    for name, data in sorted(outputs.items()):
+        target = (staging / name).resolve()
+        if inside not in target.parents:
+            raise OutputError(f"refusing to write {name!r} outside {folder}")
+        _place(target, data)
+
+
 def write_folder_atomic(folder: Path, files: Mapping[str, Output]) -> None:
     """Replace ``folder`` by one holding exactly ``files`` (relative names), in one rename.
 
@@ -126,11 +136,7 @@ def write_folder_atomic(folder: Path, files: Mapping[str, Output]) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
         try:
-            for name, data in sorted(files.items()):
-                target = (staging / name).resolve()
-                if staging.resolve() not in target.parents:
-                    raise OutputError(f"refusing to write {name!r} outside {folder}")
-                _place(target, data)
+            _fill(staging, files, folder)
             os.chmod(staging, FOLDER_MODE)
             old = None
             if folder.exists():
@@ -161,11 +167,7 @@ def publish(folder: Path, outputs: Mapping[str, Output], *, last: str | None = N
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
         try:
-            for name, data in sorted(outputs.items()):
-                target = (staging / name).resolve()
-                if staging.resolve() not in target.parents:
-                    raise OutputError(f"refusing to write {name!r} outside {folder}")
-                _place(target, data)
+            _fill(staging, outputs, folder)
             entries = sorted({Path(name).parts[0] for name in outputs}, key=lambda e: (e == last, e))
             for entry in entries:
                 staged, final = staging / entry, folder / entry

@@ -67,7 +67,7 @@ def render_outputs(config: Config, data: PeriodData, ledger: Ledger, snapshot: M
                    names: OutputNames) -> dict[str, Output]:
     """Every file of the run but the PDFs (already in place), keyed by name in the period folder.
 
-    ``snapshot``: the raw snapshot's files (``snapshot_files`` or ``stage_snapshot``).
+    ``snapshot``: the raw snapshot's files (as ``stage_snapshot`` staged them).
     """
     sie = render_sie(ledger, config.company, generated=generated.date(), program_version=__version__,
                      ksumma=bool(config.sie and config.sie.ksumma))

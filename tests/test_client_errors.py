@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from decimal import Decimal
 
 import pytest
@@ -14,16 +13,13 @@ from ledger_export.config import AmiliSettings
 from ledger_export.errors import (AmiliError, AuthenticationError, NotFoundError, RequestRejectedError,
                                   ResponseFormatError)
 from ledger_export.progress import Progress
-from test_client_fakes import BASE, FakeTokens, ScriptedAdapter, sequence
+from test_client_fakes import BASE, FakeTokens, ScriptedAdapter, scripted_client, sequence
 
 OK = (200, {"ok": True})
 
 
 def client(handler, tokens=None, **options) -> tuple[AmiliClient, ScriptedAdapter]:
-    adapter = ScriptedAdapter(handler)
-    c = AmiliClient(BASE, tokens or FakeTokens(), session_factory=adapter.session_factory(),
-                    sleep=lambda s: None, rng=random.Random(1), **options)
-    return c, adapter
+    return scripted_client(handler, seed=1, tokens=tokens, **options)
 
 
 def test_every_request_carries_the_token_in_x_api_key():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http
 import json
+import random
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -21,6 +22,7 @@ from requests.structures import CaseInsensitiveDict
 
 from ledger_export.amili import timestamps
 from ledger_export.amili.auth import TokenProvider
+from ledger_export.amili.client import AmiliClient
 
 BASE = "https://amili.test"
 
@@ -162,3 +164,16 @@ def item(n: int, **fields: Any) -> dict:
     created = timestamps.format(timestamps.parse("Sun, 01 Jun 2025 00:00:00 GMT").replace(
         hour=n // 3600 % 24, minute=n // 60 % 60, second=n % 60))
     return {"_id": f"{n:024x}", "_created": created, "amount": Decimal("1.50"), **fields}
+
+
+def scripted_client(handler: Callable, *, seed: int, tokens: TokenProvider | None = None,
+                    sleeps: list[float] | None = None, **options: Any) -> tuple[AmiliClient, ScriptedAdapter]:
+    """An AmiliClient whose requests ``handler`` answers; back-off waits go to ``sleeps`` (or nowhere).
+
+    ``seed`` fixes the retry jitter, so the waits a test sees are the same every run.
+    """
+    adapter = ScriptedAdapter(handler)
+    client = AmiliClient(BASE, tokens or FakeTokens(), session_factory=adapter.session_factory(),
+                         sleep=sleeps.append if sleeps is not None else (lambda seconds: None),
+                         rng=random.Random(seed), **options)
+    return client, adapter

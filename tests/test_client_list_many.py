@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.lists import ListQuery
 from ledger_export.errors import InconsistentPagingError, NotFoundError
-from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query
+from test_client_fakes import FakeEve, item, query, scripted_client
 
 LINES = "finance--payout-specifications"
 PAYMENTS = "creditor--payments"
@@ -18,8 +17,7 @@ PAYMENTS = "creditor--payments"
 
 def client(handler, **options) -> tuple[AmiliClient, list[float]]:
     sleeps: list[float] = []
-    c = AmiliClient(BASE, FakeTokens(), session_factory=ScriptedAdapter(handler).session_factory(),
-                    sleep=sleeps.append, rng=random.Random(3), **options)
+    c, _ = scripted_client(handler, seed=3, sleeps=sleeps, **options)
     return c, sleeps
 
 

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 
 import pytest
 
 from ledger_export.amili.client import AmiliClient
 from ledger_export.errors import InconsistentPagingError, ResponseFormatError
-from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, sequence
+from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, scripted_client, sequence
 
 RESOURCE = "finance--payout-specifications"
 
 
 def client(handler, **options) -> tuple[AmiliClient, ScriptedAdapter, list[float]]:
-    adapter = ScriptedAdapter(handler)
     sleeps: list[float] = []
-    c = AmiliClient(BASE, FakeTokens(), session_factory=adapter.session_factory(), sleep=sleeps.append,
-                    rng=random.Random(3), **options)
+    c, adapter = scripted_client(handler, seed=3, sleeps=sleeps, **options)
     return c, adapter, sleeps
 
 

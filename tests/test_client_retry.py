@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 
 import pytest
 import requests
@@ -10,16 +9,14 @@ import requests
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.retry import retry_after_seconds
 from ledger_export.errors import OutcomeUnknownError, ResponseFormatError, ServiceUnavailableError
-from test_client_fakes import BASE, FakeTokens, ScriptedAdapter, sequence
+from test_client_fakes import BASE, ScriptedAdapter, scripted_client, sequence
 
 OK = (200, {"ok": True})
 
 
 def client(handler, **options) -> tuple[AmiliClient, ScriptedAdapter, list[float]]:
-    adapter = ScriptedAdapter(handler)
     sleeps: list[float] = []
-    c = AmiliClient(BASE, FakeTokens(), session_factory=adapter.session_factory(), sleep=sleeps.append,
-                    rng=random.Random(7), **options)
+    c, adapter = scripted_client(handler, seed=7, sleeps=sleeps, **options)
     return c, adapter, sleeps
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import random
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,7 @@ from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS, RawPeriod, fetch_period
 from ledger_export.errors import ResponseFormatError
 from ledger_export.period import month
-from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query
+from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, scripted_client
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 OTHER = "5f0000000000000000000001"
@@ -34,9 +33,7 @@ def payment(n: int, day: str = "Mon, 02 Jun 2025 00:00:00 GMT") -> dict:
 
 
 def run(collections, **options) -> tuple[RawPeriod, ScriptedAdapter, AmiliClient]:
-    adapter = ScriptedAdapter(FakeEve(collections))
-    client = AmiliClient(BASE, FakeTokens(), session_factory=adapter.session_factory(),
-                         sleep=lambda s: None, rng=random.Random(5), **options)
+    client, adapter = scripted_client(FakeEve(collections), seed=5, **options)
     with client:
         return fetch_period(client, CREDITOR, JUNE), adapter, client
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-import random
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS, expected_lines, fetch_period, plan_batches
 from ledger_export.errors import NotFoundError
-from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item
+from test_client_fakes import BASE, FakeEve, item, scripted_client
 from test_fetch import CREDITOR, JUNE, line, payment, payout, wheres
 
 PDF = b"%PDF-1.4\n%%EOF\n"
@@ -43,10 +41,7 @@ def served(collections: dict, media: dict[str, bytes] | None = None, **options):
             return (200, body, {"Content-Type": "application/pdf"}) if body else (404, {"_status": "ERR"})
         return eve(request)
 
-    adapter = ScriptedAdapter(handler)
-    client = AmiliClient(BASE, FakeTokens(), session_factory=adapter.session_factory(),
-                         sleep=lambda s: None, rng=random.Random(5), **options)
-    return client, adapter
+    return scripted_client(handler, seed=5, **options)
 
 
 def test_batches_fill_whole_pages_so_the_lines_cost_the_minimum():

@@ -28,7 +28,7 @@ from ledger_export.amili import timestamps
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.fetch import RawPeriod
 from ledger_export.amili.models import Payout
-from ledger_export.amili.snapshot import INDEX, RESOURCES, save_snapshot, snapshot_files
+from ledger_export.amili.snapshot import INDEX, RESOURCES, save_snapshot
 from ledger_export.document_names import document_file_names
 from ledger_export.errors import LedgerExportError
 from ledger_export.export import ExportOptions, export
@@ -133,13 +133,12 @@ def write_raw(items: dict, folder: Path, *, escaped: bool = False) -> Path:
     (as an API may send them) for text that UTF-8 cannot hold, like a lone surrogate."""
     raw = RawPeriod(creditor=CREDITOR, period=JUNE, base_url="http://127.0.0.1:9",
                     **{attr: tuple(items[attr]) for attr in RESOURCES})
+    save_snapshot(raw, folder)
     if not escaped:
-        save_snapshot(raw, folder)
         return folder
-    folder.mkdir(parents=True)
+    # The snapshot as saved, its lists rewritten with the escapes and its index's hashes with them.
     files = {name: simplejson.dumps(items[attr], use_decimal=True).encode("ascii") for attr, name in RESOURCES.items()}
-    index = simplejson.loads(snapshot_files(RawPeriod(raw.creditor, JUNE, raw.base_url, (), (), ()))[INDEX])
-    index["counts"] = {attr: len(items[attr]) for attr in RESOURCES}
+    index = simplejson.loads((folder / INDEX).read_bytes())
     index["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     files[INDEX] = simplejson.dumps(index).encode("ascii")
     for name, data in files.items():

@@ -8,7 +8,7 @@ import simplejson
 from hypothesis import given, settings, strategies as st
 
 from ledger_export.amili.fetch import RawPeriod
-from ledger_export.amili.snapshot import INDEX, dumps, list_chunks, load_snapshot, snapshot_files, stage_snapshot
+from ledger_export.amili.snapshot import INDEX, RESOURCES, dumps, list_chunks, load_snapshot, stage_snapshot
 from ledger_export.files import StagedFile, publish, staging_folder
 from ledger_export.period import Period
 
@@ -47,15 +47,18 @@ RAW = RawPeriod(
 )
 
 
-def test_a_staged_snapshot_has_the_bytes_and_hashes_of_the_in_memory_one(tmp_path):
-    in_memory = snapshot_files(RAW)
+def test_a_staged_snapshot_holds_each_list_whole_and_an_index_that_vouches_for_it(tmp_path):
     with staging_folder(tmp_path) as folder:
         staged = stage_snapshot(RAW, folder)
-        assert sorted(staged) == sorted(in_memory)
+        assert sorted(staged) == sorted([*RESOURCES.values(), INDEX])
+        for attr, name in RESOURCES.items():
+            assert staged[name].path.read_bytes() == whole_document(list(getattr(RAW, attr)))
         for name, file in staged.items():
             data = file.path.read_bytes()
-            assert data == in_memory[name]
             assert (file.size, file.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+        index = simplejson.loads(staged[INDEX].path.read_bytes())
+        assert index["sha256"] == {name: staged[name].sha256 for name in RESOURCES.values()}
+        assert index["counts"] == {"payouts": 1, "specifications": 3, "payments": 0}
     assert not folder.exists()  # the staging folder goes with the context, published or not
 
 

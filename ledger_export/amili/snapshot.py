@@ -85,15 +85,8 @@ def _index(raw: RawPeriod, sha256: dict[str, str]) -> bytes:
     })
 
 
-def snapshot_files(raw: RawPeriod) -> dict[str, bytes]:
-    """The snapshot's files, in memory (for ``ledger-export fetch`` and small periods)."""
-    files = {name: b"".join(list_chunks(getattr(raw, attr))) for attr, name in RESOURCES.items()}
-    files[INDEX] = _index(raw, {name: hashlib.sha256(data).hexdigest() for name, data in files.items()})
-    return files
-
-
 def stage_snapshot(raw: RawPeriod, folder: Path) -> dict[str, StagedFile]:
-    """The same files as ``snapshot_files``, written into ``folder`` (a staging folder) one item at a time."""
+    """The snapshot's files, written into ``folder`` (a staging folder) one item at a time."""
     files = {name: stage_file(folder / name, list_chunks(getattr(raw, attr))) for attr, name in RESOURCES.items()}
     files[INDEX] = stage_file(folder / INDEX, [_index(raw, {name: f.sha256 for name, f in files.items()})])
     return files
