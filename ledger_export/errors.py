@@ -24,6 +24,7 @@ is a bug and keeps its traceback.
         ├── ServiceUnavailableError  429/5xx or dropped connections after retries
         │   └── OutcomeUnknownError  a POST failed in transit: it may or may not have been registered
         ├── ResponseFormatError  a body that is not the JSON Eve promises
+        │   └── AnswerUnreadableError  a 2xx whose body cannot be read: a POST was stored all the same
         └── InconsistentPagingError  the list changed under us and re-fetching did not settle it
 
 Subclasses defined next to their code are named with their module above.
@@ -127,3 +128,7 @@ class ResponseFormatError(AmiliError):
 
 class InconsistentPagingError(AmiliError):
     pass
+
+
+class AnswerUnreadableError(ResponseFormatError):
+    """Amili answered 2xx but the body could not be read: for a POST, the record was stored."""

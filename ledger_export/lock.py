@@ -21,11 +21,13 @@ output root on a local disk, or make sure only one machine runs the job.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import IO
 
-from .errors import LedgerExportError
+from .errors import LedgerExportError, OutputError
 
 try:
     import fcntl
@@ -72,9 +74,11 @@ class OutputLock:
     hear so now, not watch a terminal hang.
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, name: str = LOCK_FILE, *, holder: str = "another ledger-export run"):
         self.root = Path(root)
-        self.path = self.root / LOCK_FILE
+        self.path = self.root / name
+        # Who the refusal says holds it: "another payments run for creditor ...".
+        self.holder = holder
         self._fh: IO[str] | None = None
 
     @property
@@ -84,23 +88,21 @@ class OutputLock:
     def acquire(self) -> None:
         if self._fh is not None:
             raise RuntimeError(f"{self.path} is already held by this OutputLock")
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            # "a+" creates the file if needed and never truncates what a
-            # holder wrote, so a refused run can still read the holder's pid.
-            fh = open(self.path, "a+", encoding="ascii")
-        except OSError as exc:
-            raise LockedError(f"cannot open the lock file {self.path}: {exc.strerror or exc}") from exc
+        fh = _open_lock_file(self.root, self.path)
         if not _try_lock(fh):
             holder = _holder(fh)
             fh.close()
-            raise LockedError(f"another ledger-export run is using {self.root} ({holder}); "
+            raise LockedError(f"{self.holder} is using {self.root} ({holder}); "
                               f"wait for it to finish, then run again")
-        # Only the holder writes: the pid is for the message above, nothing trusts it.
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
+        # Only the holder writes: the pid is for the message above, nothing trusts it,
+        # so a full disk here costs the message its pid, not the run.
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n")
+            fh.flush()
+        except OSError:
+            pass
         self._fh = fh
 
     def release(self) -> None:
@@ -118,6 +120,41 @@ class OutputLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _open_lock_file(root: Path, path: Path) -> IO[str]:
+    """The lock file, opened for reading and writing without following a symbolic link.
+
+    A link planted at the lock's name would make the holder truncate the file
+    it points to; a FIFO there would hang the open. Problems with the folder
+    itself (read-only, full, a file where the folder should be) are
+    OutputErrors (exit 1), not "another run holds it" (exit 5).
+    """
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot use {root} as the output folder: {exc.strerror or exc}") from exc
+    if not root.is_dir():
+        raise OutputError(f"cannot use {root} as the output folder: it is not a folder")
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise OutputError(f"{path} is a symbolic link: refusing to use it as the lock file "
+                              f"(remove it; ledger-export makes its own)") from exc
+        raise OutputError(f"cannot create the lock file {path}: {exc.strerror or exc} "
+                          f"(is {root} read-only or full?)") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutputError(f"{path} is not a regular file: refusing to use it as the lock file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "r+", encoding="ascii", errors="replace")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _holder(fh: IO[str]) -> str:

@@ -21,7 +21,7 @@ import requests
 import simplejson
 
 from ..config import AmiliSettings
-from ..errors import (AmiliError, AuthenticationError, OutcomeUnknownError, ResponseFormatError,
+from ..errors import (AmiliError, AnswerUnreadableError, AuthenticationError, OutcomeUnknownError, ResponseFormatError,
                       ServiceUnavailableError)
 from ..progress import Progress
 from . import paging
@@ -274,5 +274,10 @@ class AmiliClient:
                         raise ResponseFormatError(f"{short}: {problem}, also after "
                                                   f"{budget.retries} retries", url=url, status=status) from None
                     continue
+                if not retryable:
+                    # Amili took the request (2xx) and stored it; only its answer is unreadable.
+                    raise AnswerUnreadableError(f"{short}: Amili accepted it ({status}), but its answer is "
+                                                f"not JSON ({clip(str(exc), 80)})",
+                                                url=url, status=status) from None
                 raise ResponseFormatError(f"{short}: {problem}; Content-Type {content_type or 'missing'}",
                                           url=url, status=status) from None
