@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the whole job on the bundled sample period (no network, no key)",
                        description="Start the bundled Amili sandbox in-process and run the monthly job "
                                    "for June 2025 against it over HTTP. Needs no network and no API key.")
-    p.add_argument("--out", metavar="DIR", default="out", help="output root folder (default: out)")
+    p.add_argument("--out", metavar="DIR", default="demo",
+                   help="the demo's own folder (default: demo); a folder holding real books is refused")
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_demo)
 
@@ -113,9 +114,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_payments_register, out=None)
 
+    p = sub.add_parser("register", help="the export register: show it, or rebuild a lost one",
+                       description="The register (ledger-export-register.sqlite in the output folder) is the "
+                                   "record of every payout booked, which stops a payout being booked twice.")
+    actions = p.add_subparsers(dest="register_command", metavar="ACTION", required=True)
+    p = actions.add_parser("show", help="list the runs, their status, files and payouts",
+                           description="List every run in the register: period, mode, status (pending, exported, "
+                                       "nothing new, abandoned), when it started, its files and payouts.")
+    p.add_argument("--config", "-c", metavar="FILE",
+                   help="configuration file (default: ledger-export.toml here, if present)")
+    p.add_argument("--out", metavar="DIR", help="output root folder (overrides [output] folder)")
+    p.add_argument("--period", metavar="LABEL", help="only this period's runs (e.g. 2025-06)")
+    p.add_argument("--payouts", action="store_true", help="list each run's payouts too")
+    p.set_defaults(handler=_cmd_register_show, creditor=None, base_url=None)
+    p = actions.add_parser("rebuild", help="rebuild a missing or empty register from the periods' manifests",
+                           description="Write the register again from the manifest.json files the exports left "
+                                       "in the period folders. Refuses a register that still holds anything.")
+    p.add_argument("--config", "-c", metavar="FILE",
+                   help="configuration file (default: ledger-export.toml here, if present)")
+    p.add_argument("--out", metavar="DIR", help="output root folder (overrides [output] folder)")
+    p.set_defaults(handler=_cmd_register_rebuild, creditor=None, base_url=None)
+
     p = sub.add_parser("fetch", help="fetch a period from Amili into a raw snapshot only",
                        description="Fetch the payouts, specification lines and creditor payments of a "
-                                   "period and save them as JSON in <out>/<period>/raw/.")
+                                   "period and save them as JSON in <out>/<period>/raw/ (raw-2/, raw-3/ ... "
+                                   "when that exists: nothing already there is replaced).")
     _add_period_flags(p)
     _add_source_flags(p)
     _add_output_flags(p)
@@ -243,6 +266,28 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     config = _load_config(args)
     result = fetch_snapshot(config, _period(args), progress=_progress(args))
     _say(args, result.describe())
+    return EXIT_OK
+
+
+def _cmd_register_show(args: argparse.Namespace) -> int:
+    from .register import Register
+    from .register_rebuild import show
+
+    root = Path(_load_config(args).output.folder)
+    with Register.open(root) as register:
+        text = show(register, payouts=args.payouts, period=args.period)
+        settled = [s.describe() for s in register.settled]
+    print("\n".join([*(f"Note: {line}." for line in settled), text]))
+    return EXIT_OK
+
+
+def _cmd_register_rebuild(args: argparse.Namespace) -> int:
+    from .register import Owner
+    from .register_rebuild import rebuild
+
+    config = _load_config(args)
+    owner = Owner(config.amili.creditor, config.company.orgnr) if config.amili.creditor else None
+    print(rebuild(Path(config.output.folder), owner).describe())
     return EXIT_OK
 
 

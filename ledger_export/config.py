@@ -226,9 +226,13 @@ def load(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None 
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     config = from_dict(doc, source=str(path), overrides=overrides)
+    # A path in the file means "next to this file", wherever the run starts: run from another
+    # folder, `export -c books/ledger-export.toml` must still find books/out and its register.
     key_file = config.amili.private_key_file
     if key_file and not Path(key_file).expanduser().is_absolute():
-        # A path in the file means "next to this file", wherever the run starts.
         resolved = str(path.parent / Path(key_file).expanduser())
         config = replace(config, amili=replace(config.amili, private_key_file=resolved))
+    folder = Path(config.output.folder).expanduser()
+    if (overrides or {}).get("output.folder") is None and not folder.is_absolute():
+        config = replace(config, output=replace(config.output, folder=str(path.parent / folder)))
     return config

@@ -1,6 +1,10 @@
 """``ledger-export demo``: the monthly job on the bundled sample period, over real HTTP.
 
 Starts the bundled sandbox in-process, so it needs no network and no API key.
+It is a sandbox on disk too: it writes only into a folder of its own
+(``demo/`` by default, never a configured or the default output root), whose
+register it marks as the demo's; it refuses a folder holding real books,
+and ``--force`` is used only on that register of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .progress import Progress
 
 SAMPLE_PERIOD = "2025-06"
 SAMPLE_CONFIG = SAMPLES / "ledger-export.toml"
+DEMO_FOLDER = "demo"
 
 
 def run_demo(out: Path, *, progress: Progress | None = None) -> ExportResult:
@@ -29,6 +34,7 @@ def run_demo(out: Path, *, progress: Progress | None = None) -> ExportResult:
             "amili.base_url": sandbox.base_url,
             "output.folder": str(out),
         })
-        # --force: the demo books the same sample period every time it is run.
-        return export(config, month(SAMPLE_PERIOD), ExportOptions(force=True),
+        # --force on the demo's own register: it books the same sample period every time it is
+        # run, each time into files of their own; purpose="demo" refuses any other register.
+        return export(config, month(SAMPLE_PERIOD), ExportOptions(force=True, purpose="demo"),
                       tokens=StaticToken(sandbox.api_key), progress=progress)

@@ -4,14 +4,16 @@ Amili's ``document.name`` is data from outside: it may carry directories
 (``../../etc/passwd``, ``C:\\x\\y.pdf``), control characters, characters
 Windows refuses, reserved device names (``CON``, ``COM1``), or repeat another
 payout's name. The voucher text and the workbook name the PDF by the result,
-so the mapping depends on the payouts alone: same payouts, same names.
+so the mapping depends on the payouts and the files already in the folder
+alone: same payouts, same folder, same names.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 
 from .amili.models import Payout, stable_order
 
@@ -73,24 +75,34 @@ def _id_tag(payout_id: str, length: int) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "_", payout_id)[-length:] or "payout"
 
 
-def document_file_names(payouts: Sequence[Payout]) -> dict[str, str]:
+def _never_taken(name: str, payout: Payout) -> bool:
+    return False
+
+
+def document_file_names(payouts: Sequence[Payout],
+                        taken: Callable[[str, Payout], bool] = _never_taken) -> dict[str, str]:
     """Payout id -> local file name of its self-invoice, for every payout with a ``document``.
 
     Duplicates (compared case-insensitively, as Windows and macOS do) keep the
     plain name for the payout created first; later ones get the last eight
     characters of their payout id, the whole id (up to 32) if that still collides, then
-    a counter. The result does not depend on the order ``payouts`` come in.
+    a counter. ``taken(name, payout)``: the name is held in the folder by a file
+    that is not this payout's document (an earlier run's, someone's own), so
+    it is skipped like a duplicate: a published PDF is never written over.
+    The result does not depend on the order ``payouts`` come in.
     """
-    taken: set[str] = set()
+    used: set[str] = set()
     names: dict[str, str] = {}
     for payout in sorted((p for p in payouts if p.document is not None), key=stable_order):
         stem = clean_stem(payout.document.name) or FALLBACK_STEM
-        candidates = [stem, f"{stem}-{_id_tag(payout.id, 8)}", f"{stem}-{_id_tag(payout.id, 32)}"]
-        candidates += (f"{candidates[-1]}-{n}" for n in range(2, len(payouts) + 3))
+        whole = f"{stem}-{_id_tag(payout.id, 32)}"
+        # Then counters, as many as it takes: every payout and every file already there gets one.
+        candidates = itertools.chain([stem, f"{stem}-{_id_tag(payout.id, 8)}", whole],
+                                     (f"{whole}-{n}" for n in itertools.count(2)))
         for candidate in candidates:
             name = candidate + SUFFIX
-            if name.casefold() not in taken:
+            if name.casefold() not in used and not taken(name, payout):
                 break
-        taken.add(name.casefold())
+        used.add(name.casefold())
         names[payout.id] = name
     return names

@@ -1,12 +1,15 @@
 """``ledger-export export``: fetch (or read a raw snapshot), book, check, write, register.
 
 Order matters for trust. The output root's register is opened first (it
-holds the lock, so two runs never book the same payout); payouts booked
-before are set aside (or refused) before booking; everything is computed and
-checked in memory (records read strictly, vouchers balanced, reconciliation,
-our own SIE file validated by the reader); only then is the whole set of
-files published at once, and only after that does the register record the
-payouts as exported.
+holds the lock, so two runs never book the same payout, and it settles any
+run that was stopped half-way); payouts booked before are set aside (or
+refused) before booking, and any that changed at Amili since are named;
+everything is computed and checked in memory or in the run's staging folder
+(records read strictly, vouchers balanced, reconciliation, our own SIE file
+validated by the reader, every self-invoice downloaded and checked); only
+then is the run noted in the register as pending, with every file it will
+publish, the whole set published at once under names of its own, and the
+run marked exported.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .amili.snapshot import find_snapshot, load_snapshot, period_data, stage_sna
 from .config import Config
 from .document_names import document_file_names
 from .errors import LedgerExportError, NotFoundError, PeriodError, printable
-from .files import Output, publish, staging_folder
+from .files import output_digest, publish, staging_folder
 from .incremental import Seen, fetch_seen, since_moment
 from .jobs import documents_to_download, open_client, period_folder
 from .ledger import reconcile
@@ -33,14 +36,15 @@ from .ledger.model import WARNING, Finding, Ledger
 from .ledger.settings import from_config as ledger_settings
 from .ledger.summary import render_summary
 from .ledger.vouchers import build_ledger
-from .outputs import OutputNames, previous_hashes, render_outputs
+from .outputs import choose_names, render_outputs
 from .period import Period
 from .progress import NoProgress, Progress
-from .register import Register
-from .register_check import Run
-from .writers.documents import FOLDER as DOCUMENTS, DocumentRecord, collect_documents, document_findings
-from .writers.documents import RunAll, media_url_for, sha256_hex
+from .register import Owner, Register, Settled
+from .register_check import DRIFT, RegisterError, Run
+from .writers.documents import FOLDER as DOCUMENTS, DocumentRecord, OnDisk, check_folder, collect_documents
+from .writers.documents import RunAll, document_findings, media_url_for
 from .writers.listing import voucher_listing
+from .writers.manifest import period_document_owners
 
 
 class ReconciliationFailed(LedgerExportError):
@@ -69,8 +73,10 @@ class ExportOptions:
     from_raw: Path | None = None
     dry_run: bool = False
     only_new: bool = False             # skip payouts the register has; book the rest
-    force: bool = False                # book them again; the register keeps both
+    force: bool = False                # book them again, in files of their own; the register keeps both
     since_last: bool = False           # fetch only payouts created since the last such run
+    # "books", or "demo": the register must be of the same kind (the demo never touches real books).
+    purpose: str = "books"
 
     def __post_init__(self) -> None:
         if self.only_new and self.force:
@@ -97,9 +103,15 @@ class ExportResult:
     dry_run: bool = False
     documents: tuple[DocumentRecord, ...] = field(default=())
     skipped: tuple[Payout, ...] = ()   # exported before: set aside by --only-new / --since-last
+    drift: tuple[Finding, ...] = ()    # exported before and changed at Amili since
+    settled: tuple[Settled, ...] = ()  # runs stopped half-way, settled as this one started
+    run_id: int | None = None
 
     def describe(self) -> str:
-        lines = [self.summary.rstrip("\n"), ""] if self.summary else []
+        lines = [f"Note: {s.describe()}." for s in self.settled]
+        lines += [self.summary.rstrip("\n"), ""] if self.summary else []
+        if self.drift and self.ledger is None:  # with a ledger, the summary lists them
+            lines += [f"{f.severity.upper()}: {f.message}" for f in self.drift]
         if self.skipped:
             lines.append(f"{len(self.skipped)} payout(s) of {self.period.label} were exported before "
                          f"and were skipped (see the export register).")
@@ -147,14 +159,19 @@ class _Source:
 
 
 def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable[[str], bytes]:
+    """Self-invoices for ``--from-raw``: the files the snapshot's own period folder holds."""
+    folder = snapshot.parent
     names = document_file_names(data.payouts)
+    # The names that folder's runs really used (a later run may have had to pick another).
+    for name, (payout_id, _) in period_document_owners(folder).items():
+        names[payout_id] = name
     url_for = media_url_for(config.amili)
-    where = {url_for(p.document): snapshot.parent / DOCUMENTS / names[p.id]
+    where = {url_for(p.document): folder / DOCUMENTS / names[p.id]
              for p in data.payouts if p.document is not None}
 
     def fetch(url: str) -> bytes:
         path = where.get(url)
-        if path is None or not path.is_file():
+        if path is None or path.is_symlink() or not path.is_file():
             raise NotFoundError(f"{url}: not downloaded before, and this run is offline (--from-raw)", url=url)
         return path.read_bytes()
 
@@ -204,15 +221,12 @@ def _only(data: PeriodData, chosen: tuple[Payout, ...]) -> PeriodData:
                    specifications=tuple(s for s in data.specifications if s.payout in ids))
 
 
-def _names(register: Register, period: Period, mode: str) -> OutputNames:
-    booked_before = any(r.period == period.label and r.status == "exported" for r in register.runs())
-    if mode == "force" or not booked_before:
-        return OutputNames(period)
-    return OutputNames(period, f"-run{register.next_run_id()}")
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _owner(config: Config, creditor: str, purpose: str) -> Owner:
+    return Owner(creditor=creditor, orgnr=config.company.orgnr, purpose=purpose)
 
 
 def export(config: Config, period: Period | None, options: ExportOptions = ExportOptions(), *,
@@ -227,50 +241,83 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
     progress = progress or NoProgress()
     chart = Chart.from_sie_file(options.chart) if options.chart else None
     root = Path(config.output.folder)
-    # The raw snapshot is staged in the output root as soon as it is read, and
-    # moved into place by publish; whatever a failed run staged goes with it.
+    # The register settles runs stopped half-way and clears their staging before this run stages
+    # anything; the raw snapshot is staged in the output root as soon as it is read, and moved
+    # into place by publish; whatever a failed run staged goes with it.
     with (Register.open(root, read_only=options.dry_run) as register,
           nullcontext() if options.dry_run else staging_folder(root) as staging):
+        if config.amili.creditor and options.from_raw is None:
+            register.claim(_owner(config, config.amili.creditor, options.purpose))  # before any request
         since = since_moment(register.last_mark(period.label)) if options.since_last else None
         with _source(config, period, options, tokens, progress, since, staging) as source:
+            register.claim(_owner(config, source.data.creditor, options.purpose))
             check = register.check(source.data.payouts)
-            chosen = check.to_export(options.mode)  # refuses here, before anything is written
+            drift = check.drift_findings()
+            chosen = check.to_export(options.mode)  # refuses here, naming any drift, before anything is written
             data = _only(source.data, chosen)
             skipped = tuple(p for p in source.data.payouts if p not in chosen)
             folder = period_folder(config, data.period)
             run = Run(data.period.label, options.mode, clock())
             if not chosen:
                 if not options.dry_run:
-                    register.record(run, (), None, None, seen=source.seen)
+                    register.nothing_new(run, seen=source.seen)
                 return ExportResult(data.period, folder, data, None, "", requests=source.requests,
-                                    dry_run=options.dry_run, skipped=skipped)
-            names = _names(register, data.period, options.mode)
-            ledger = build_ledger(data, ledger_settings(config), detail=options.detail, chart=chart)
-            drift = tuple(Finding("drift", WARNING, e.describe_drift(), e.payout.id) for e in check.drifted)
+                                    dry_run=options.dry_run, skipped=skipped, drift=drift,
+                                    settled=register.settled)
+            check_folder(root, folder)
+            on_disk = OnDisk(folder / DOCUMENTS, period_document_owners(folder))
+            document_names = on_disk.file_names(data.payouts)
+            ledger = build_ledger(data, ledger_settings(config), detail=options.detail, chart=chart,
+                                  document_names=document_names)
             documents: tuple[DocumentRecord, ...] = ()
             if not options.dry_run:
-                # Downloaded before anything is decided, because a missing or broken
+                # Downloaded into staging before anything is decided, because a missing or broken
                 # self-invoice is a finding that --strict must be able to fail on.
-                documents = collect_documents(data.payouts, folder / DOCUMENTS, source.fetch,
-                                              media_url_for(config.amili), previous_hashes(folder, names),
+                documents = collect_documents(data.payouts, on_disk, source.fetch, media_url_for(config.amili),
+                                              staging=staging, names=document_names,
                                               prefetched=source.downloads, run_all=source.run_all)
             ledger = replace(ledger, findings=ledger.findings + drift + document_findings(documents))
         summary = render_summary(ledger, data)
-        failures = reconcile.failures(ledger, strict=options.strict)
+        failures = tuple(f for f in reconcile.failures(ledger, strict=options.strict) if f.check != DRIFT)
         if failures:
             raise ReconciliationFailed(failures, options.strict, summary)
         if options.dry_run:
             return ExportResult(data.period, folder, data, ledger, summary, requests=source.requests,
-                                dry_run=True, skipped=skipped)
+                                dry_run=True, skipped=skipped, drift=drift)
 
-        assert source.snapshot is not None  # staged: this is no dry run
+        assert source.snapshot is not None and staging is not None  # staged: this is no dry run
+        run_id = register.next_run_id()
+        names = choose_names(folder, data.period, run_id)
         outputs = render_outputs(config, data, ledger, source.snapshot, documents,
-                                 generation_moment(options.generated, data), names)
-        publish(folder, outputs, last=names.manifest)
+                                 generation_moment(options.generated, data), names, run_id=run_id,
+                                 mode=options.mode)
+        label = data.period.label
+        files = {f"{label}/{name}": output_digest(content) for name, content in outputs.items()}
+        if register.begin(run, chosen, sie=f"{label}/{names.sie}", files=files,
+                          manifest=f"{label}/{names.manifest}", seen=source.seen) != run_id:
+            raise RegisterError(f"{register.path} gave run {label} another number than it announced")
+        try:
+            publish(folder, outputs, staging=staging, last=names.manifest, root=root)
+        except BaseException:
+            _abandon(register, run_id)
+            raise
         progress.add("lines written", sum(len(v.lines) for v in ledger.vouchers))
         progress.done()
-        register.record(run, chosen, f"{data.period.label}/{names.sie}", sha256_hex(outputs[names.sie]),
-                        seen=source.seen)
-    files = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs}))
-    return ExportResult(data.period, folder, data, ledger, summary, files=files, requests=source.requests,
-                        documents=documents, skipped=skipped)
+        try:
+            register.finish(run_id)
+        except LedgerExportError as exc:
+            raise RegisterError(f"the outputs are in place in {folder}, but the register could not note run "
+                                f"{run_id} as exported ({exc}); the next run of ledger-export settles it from "
+                                f"the files, so nothing will be booked twice") from exc
+    placed = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs}))
+    return ExportResult(data.period, folder, data, ledger, summary, files=placed, requests=source.requests,
+                        documents=documents, skipped=skipped, drift=drift, settled=register.settled,
+                        run_id=run_id)
+
+
+def _abandon(register: Register, run_id: int) -> None:
+    """Publish failed and put back what it had placed: the pending run's payouts are not exported."""
+    try:
+        register.abandon(run_id)
+    except LedgerExportError:
+        pass  # still pending: the next start finds its files missing and abandons it then

@@ -5,6 +5,8 @@ Nothing here parses arguments or prints; results describe themselves.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +15,15 @@ from .amili.auth import TokenProvider, token_provider
 from .amili.client import AmiliClient
 from .amili.fetch import DocumentUrls, RawPeriod, fetch_period
 from .amili.models import Payout
-from .amili.snapshot import save_snapshot
+from .amili.snapshot import stage_snapshot
 from .config import Config
 from .errors import ConfigError, RecordError
 from .period import Period
 from .progress import NoProgress, Progress
-from .writers.documents import FOLDER as DOCUMENTS, media_url_for, missing_documents
+from .files import publish, remove_stale_staging, staging_folder
+from .lock import OutputLock
+from .writers.documents import FOLDER as DOCUMENTS, OnDisk, media_url_for, missing_documents
+from .writers.manifest import period_document_owners
 
 
 def period_folder(config: Config, period: Period) -> Path:
@@ -51,7 +56,7 @@ def documents_to_download(config: Config, period: Period) -> DocumentUrls:
 
     For fetch_period's ``documents``: they then download with the lines.
     """
-    folder = period_folder(config, period) / DOCUMENTS
+    folder = period_folder(config, period)
     url_for = media_url_for(config.amili)
 
     def urls(items: Sequence[dict]) -> list[str]:
@@ -61,7 +66,7 @@ def documents_to_download(config: Config, period: Period) -> DocumentUrls:
                 payouts.append(Payout.from_api(item))
             except RecordError:
                 continue  # refused by name when the period is read, right after the fetch
-        return missing_documents(payouts, folder, url_for)
+        return missing_documents(payouts, OnDisk(folder / DOCUMENTS, period_document_owners(folder)), url_for)
 
     return urls
 
@@ -76,12 +81,23 @@ def fetch_raw(config: Config, period: Period, *, tokens: TokenProvider | None = 
 
 def fetch_snapshot(config: Config, period: Period, *, tokens: TokenProvider | None = None,
                    progress: Progress | None = None) -> FetchResult:
-    """``ledger-export fetch``: the raw snapshot only, in ``<out>/<period>/raw``."""
+    """``ledger-export fetch``: the raw snapshot only, as a new folder ``<out>/<period>/raw[-N]``.
+
+    Under the output root's lock, and never over anything: a period already
+    fetched or exported keeps its files, and the new snapshot gets the next
+    free name (``raw-2``, ``raw-3`` ...).
+    """
     progress = progress or NoProgress()
-    try:
-        raw, requests = fetch_raw(config, period, tokens=tokens, progress=progress)
-    finally:
-        progress.done()
-    folder = period_folder(config, period) / "raw"
-    save_snapshot(raw, folder)
-    return FetchResult(folder=folder, raw=raw, requests=requests)
+    root = Path(config.output.folder)
+    folder = period_folder(config, period)
+    with OutputLock(root), staging_folder(root) as staging:
+        remove_stale_staging(root, keep=staging)
+        try:
+            raw, requests = fetch_raw(config, period, tokens=tokens, progress=progress)
+        finally:
+            progress.done()
+        staged = stage_snapshot(raw, staging / "snapshot")
+        names = itertools.chain(["raw"], (f"raw-{i}" for i in itertools.count(2)))
+        name = next(n for n in names if not os.path.lexists(folder / n))
+        publish(folder, {f"{name}/{file}": f for file, f in staged.items()}, staging=staging, root=root)
+    return FetchResult(folder=folder / name, raw=raw, requests=requests)

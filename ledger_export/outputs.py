@@ -5,6 +5,8 @@ Nothing here writes; ``files.publish`` puts the whole set in place at once.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,18 +22,19 @@ from .period import Period
 from .sie.validate import validate as validate_sie
 from .sie.writer import render_sie
 from .writers.config_dump import config_hash, config_rows
-from .writers.documents import DocumentRecord, sha256_hex
-from .writers.manifest import previous_document_hashes, render_manifest
+from .writers.documents import FOLDER, DocumentRecord, sha256_hex
+from .writers.manifest import render_manifest
 from .writers.workbook import render_workbook
 
 
 @dataclass(frozen=True)
 class OutputNames:
-    """File names inside the period folder.
+    """File names inside the period folder, all of this run's own.
 
-    A period's first export is ``ledger-2025-06.si``; a later ``--only-new``
-    or ``--since-last`` run that books more payouts gets ``-run<N>`` names,
-    so a file already imported into Fortnox/Visma is never overwritten.
+    A period's first export is ``ledger-2025-06.si``; every later run of the
+    period (``--only-new``, ``--since-last``, ``--force``) gets ``-run<N>``
+    names (N: its run in the register), so a file already imported into
+    Fortnox/Visma is never overwritten.
     """
 
     period: Period
@@ -53,21 +56,25 @@ class OutputNames:
     def raw(self) -> str:
         return f"raw{self.suffix}"
 
+    def free_in(self, folder: Path) -> bool:
+        return not any(os.path.lexists(Path(folder) / name) for name in (self.sie, self.workbook, self.manifest,
+                                                                         self.raw))
 
-def previous_hashes(folder: Path, names: OutputNames) -> dict[str, str]:
-    """Self-invoice hashes the last run of this period recorded, to skip re-downloads."""
-    try:
-        return previous_document_hashes((folder / names.manifest).read_bytes())
-    except FileNotFoundError:
-        return {}
+
+def choose_names(folder: Path, period: Period, run_id: int) -> OutputNames:
+    """The first set of names no file in ``folder`` holds: the plain ones, then ``-run<N>``, then counted."""
+    suffixes = itertools.chain(["", f"-run{run_id}"], (f"-run{run_id}-{n}" for n in itertools.count(2)))
+    return next(names for names in (OutputNames(period, s) for s in suffixes) if names.free_in(folder))
 
 
 def render_outputs(config: Config, data: PeriodData, ledger: Ledger, snapshot: Mapping[str, Output],
                    documents: tuple[DocumentRecord, ...], generated: datetime,
-                   names: OutputNames) -> dict[str, Output]:
-    """Every file of the run but the PDFs (already in place), keyed by name in the period folder.
+                   names: OutputNames, *, run_id: int | None = None, mode: str | None = None) -> dict[str, Output]:
+    """Every file this run publishes, keyed by name in the period folder.
 
-    ``snapshot``: the raw snapshot's files (as ``stage_snapshot`` staged them).
+    ``snapshot``: the raw snapshot's files (as ``stage_snapshot`` staged them);
+    the self-invoices this run downloaded are in ``documents`` (staged); those
+    an earlier run published stay where they are and are only listed.
     """
     sie = render_sie(ledger, config.company, generated=generated.date(), program_version=__version__,
                      ksumma=bool(config.sie and config.sie.ksumma))
@@ -80,10 +87,12 @@ def render_outputs(config: Config, data: PeriodData, ledger: Ledger, snapshot: M
                                generated=generated, tool_version=__version__, documents=documents,
                                checksums={names.sie: sha256_hex(sie)}, mapping_rows=config_rows(config))
     outputs: dict[str, Output] = {f"{names.raw}/{name}": content for name, content in snapshot.items()}
+    outputs.update({f"{FOLDER}/{d.file_name}": d.staged for d in documents if d.staged is not None})
     outputs[names.sie] = sie
     outputs[names.workbook] = workbook
     outputs[names.manifest] = render_manifest(data=data, ledger=ledger, creditor=data.creditor,
                                               config_sha256=config_hash(config), generated=generated,
                                               tool_version=__version__, documents=documents,
-                                              outputs=dict(outputs))
+                                              outputs=dict(outputs), orgnr=config.company.orgnr,
+                                              run_id=run_id, mode=mode)
     return outputs

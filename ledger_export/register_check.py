@@ -12,9 +12,13 @@ from decimal import Decimal
 
 from .amili.models import Payout
 from .errors import LedgerExportError
+from .ledger.model import ERROR, WARNING, Finding
 from .money import format_amount
 
 MODES = ("normal", "only-new", "force")
+# Drift findings describe vouchers of earlier runs, which this run cannot change: they are shown
+# in every mode (the amount as an error) and never stop the run that finds them.
+DRIFT = "drift"
 # How many payout ids one error line lists before it says "and N more".
 LISTED = 10
 
@@ -44,10 +48,13 @@ class AlreadyExportedError(LedgerExportError):
         more = len(self.exported) - listed
         tail = f", and {more} more" if more > 0 else ""
         count = len(self.exported)
-        super().__init__(f"{count} payout{'s' if count != 1 else ''} of this run "
-                         f"{'were' if count != 1 else 'was'} exported before, "
-                         f"{'; '.join(parts)}{tail}; use --only-new to export just the rest, "
-                         f"or --force to export them again")
+        # Drift is never silent: a booked payout that changed at Amili is named here too, one line each.
+        changed = [f"{'ERROR' if e.amount_changed else 'warning'}: {e.describe_drift()}"
+                   for e in self.exported if e.drifted]
+        super().__init__("\n".join([f"{count} payout{'s' if count != 1 else ''} of this run "
+                                    f"{'were' if count != 1 else 'was'} exported before, "
+                                    f"{'; '.join(parts)}{tail}; use --only-new to export just the rest, "
+                                    f"or --force to export them again", *changed]))
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,15 @@ class Exported:
     def drifted(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def amount_changed(self) -> bool:
+        """The booked voucher's amount is no longer Amili's: the ledger is wrong until corrected."""
+        return any(c.field == "total_amount" for c in self.changes)
+
+    def finding(self) -> Finding:
+        """Drift as the run summary, workbook and manifest show it: an error when the amount moved."""
+        return Finding(DRIFT, ERROR if self.amount_changed else WARNING, self.describe_drift(), self.payout.id)
+
     def describe_drift(self) -> str:
         p, prev = self.payout, self.previous
         if [c.field for c in self.changes] == ["_etag"]:
@@ -161,3 +177,6 @@ class Check:
     def warnings(self) -> tuple[str, ...]:
         """One line per drifted payout, for the run summary and the workbook."""
         return tuple(e.describe_drift() for e in self.drifted)
+
+    def drift_findings(self) -> tuple[Finding, ...]:
+        return tuple(e.finding() for e in self.drifted)

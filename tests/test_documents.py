@@ -12,8 +12,8 @@ from ledger_export.amili.models import Document
 from ledger_export.config import AmiliSettings
 from ledger_export.errors import NotFoundError, ServiceUnavailableError
 from ledger_export.ledger.model import WARNING
-from ledger_export.writers.documents import (FAILED, IN_PLACE, MISSING, REJECTED, collect_documents, document_findings,
-                                             media_url, media_url_for)
+from ledger_export.writers.documents import (FAILED, IN_PLACE, MISSING, REJECTED, OnDisk, collect_documents,
+                                             document_findings, media_url, media_url_for)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 URL = media_url("{base_url}/media/{file}", "http://127.0.0.1:8765/")
@@ -47,14 +47,32 @@ def url(n: int) -> str:
     return f"http://127.0.0.1:8765/media/6650000000000000000000f{n}"
 
 
+def collect(payouts, tmp_path, fetch, *, owners=None, **kwargs):
+    """collect_documents as an export calls it: ``self-invoices/`` as found, new PDFs into staging."""
+    on_disk = OnDisk(tmp_path / "self-invoices", owners or {})
+    return collect_documents(payouts, on_disk, fetch, URL, staging=tmp_path / "staging", **kwargs)
+
+
+def staged(tmp_path, name: str):
+    return tmp_path / "staging" / "self-invoices" / name
+
+
+def published(tmp_path) -> list[str]:
+    folder = tmp_path / "self-invoices"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
 def test_downloads_checks_and_hashes_each_pdf(tmp_path):
     payouts = [PAYOUTS[0], commission(1, "a.pdf"), commission(2, "b.pdf")]
     fetch = FakeAmili({url(1): PDF, url(2): PDF})
-    records = collect_documents(payouts, tmp_path, fetch, URL)
+    records = collect(payouts, tmp_path, fetch)
     assert [(r.payout_id, r.file_name, r.status, r.problem, r.fetched) for r in records] == [
         (payouts[1].id, "a.pdf", IN_PLACE, None, True), (payouts[2].id, "b.pdf", IN_PLACE, None, True)]
     assert records[0].sha256 == hashlib.sha256(PDF).hexdigest() and records[0].size == len(PDF)
-    assert (tmp_path / "a.pdf").read_bytes() == PDF and (tmp_path / "b.pdf").read_bytes() == PDF
+    # Downloaded into the run's staging folder only: publish puts them in place with the rest.
+    assert staged(tmp_path, "a.pdf").read_bytes() == PDF and staged(tmp_path, "b.pdf").read_bytes() == PDF
+    assert [r.staged.path for r in records] == [staged(tmp_path, "a.pdf"), staged(tmp_path, "b.pdf")]
+    assert published(tmp_path) == []
     assert document_findings(records) == ()
     assert fetch.calls == [url(1), url(2)]
 
@@ -71,69 +89,75 @@ def test_downloads_checks_and_hashes_each_pdf(tmp_path):
 ])
 def test_a_bad_document_is_a_warning_and_leaves_no_file(tmp_path, body, length, status, problem):
     payout = commission(1, "self_invoice.pdf", length)
-    # A stale file under the final name must not survive a failed re-download either.
-    (tmp_path / "self_invoice.pdf").write_bytes(b"stale")
-    (record,) = collect_documents([payout], tmp_path, FakeAmili({url(1): body}), URL)
+    # A file of someone else's under the plain name is left alone: the payout gets a name of its own.
+    (tmp_path / "self-invoices").mkdir()
+    (tmp_path / "self-invoices" / "self_invoice.pdf").write_bytes(b"theirs")
+    (record,) = collect([payout], tmp_path, FakeAmili({url(1): body}))
     assert (record.status, record.problem, record.size, record.sha256) == (status, problem, None, None)
-    assert record.path is None
-    assert list(tmp_path.iterdir()) == []
+    assert record.path is None and record.staged is None and record.file_name == "self_invoice-000000a1.pdf"
+    assert not (tmp_path / "staging").exists()  # nothing unverified is staged for publishing
+    assert (tmp_path / "self-invoices" / "self_invoice.pdf").read_bytes() == b"theirs"
     (finding,) = document_findings([record])
     assert finding.severity == WARNING and finding.check == "self-invoice"
     assert finding.payout_id == payout.id
-    assert finding.message == f"payout {payout.id}: self-invoice self_invoice.pdf {problem}"
+    assert finding.message == f"payout {payout.id}: self-invoice self_invoice-000000a1.pdf {problem}"
 
 
 def test_a_commission_payout_without_document_is_reported(tmp_path):
     payout = replace(PAYOUTS[2], document=None)
-    (record,) = collect_documents([payout], tmp_path, FakeAmili({}), URL)
+    (record,) = collect([payout], tmp_path, FakeAmili({}))
     assert record.status == MISSING and record.file_name is None
     (finding,) = document_findings([record])
     assert finding.message == (f"payout {payout.id}: self-invoice is missing: "
                                "Amili gives no document for this commission payout")
 
 
-def test_a_present_good_file_is_not_downloaded_again(tmp_path):
+def _place(tmp_path, name: str, data: bytes = PDF) -> None:
+    (tmp_path / "self-invoices").mkdir(exist_ok=True)
+    (tmp_path / "self-invoices" / name).write_bytes(data)
+
+
+def test_a_file_an_earlier_run_published_for_this_payout_is_kept_not_downloaded_again(tmp_path):
     payouts = [commission(1, "a.pdf"), commission(2, "b.pdf")]
     fetch = FakeAmili({url(1): PDF, url(2): PDF})
-    first = collect_documents(payouts, tmp_path, fetch, URL)
+    first = collect(payouts, tmp_path, fetch)
     assert len(fetch.calls) == 2
-    known = {r.file_name: r.sha256 for r in first}
-    again = collect_documents(payouts, tmp_path, fetch, URL, known_sha256=known)
+    for record in first:  # as publish and the manifest leave them
+        _place(tmp_path, record.file_name)
+    owners = {r.file_name: (r.payout_id, r.sha256) for r in first}
+    again = collect(payouts, tmp_path, fetch, owners=owners)
     assert len(fetch.calls) == 2
-    assert [(r.status, r.fetched) for r in again] == [(IN_PLACE, False), (IN_PLACE, False)]
+    assert [(r.status, r.fetched, r.staged) for r in again] == [(IN_PLACE, False, None), (IN_PLACE, False, None)]
     # Only how the file got there differs, and no writer shows that: a re-run writes the same bytes.
     assert [replace(r, fetched=True) for r in again] == list(first)
 
 
-def test_a_present_file_that_differs_from_the_manifest_is_downloaded_again(tmp_path):
+@pytest.mark.parametrize("present, owner", [
+    (PDF.replace(b"Catalog", b"Catalox"), "this payout, other hash"),  # same size, still looks like a PDF
+    (PDF[:30], "nobody"),                                              # truncated, no manifest owns it
+    (PDF, "another payout"),                                           # another payout's self-invoice
+])
+def test_a_file_in_the_way_is_never_written_over_the_payout_gets_a_name_of_its_own(tmp_path, present, owner):
     payout = commission(1, "a.pdf")
-    other = PDF.replace(b"Catalog", b"Catalox")  # same size, still looks like a PDF
-    (tmp_path / "a.pdf").write_bytes(other)
+    _place(tmp_path, "a.pdf", present)
+    owners = {"nobody": {},
+              "this payout, other hash": {"a.pdf": (payout.id, hashlib.sha256(PDF).hexdigest())},
+              "another payout": {"a.pdf": (commission(2).id, hashlib.sha256(PDF).hexdigest())}}[owner]
     fetch = FakeAmili({url(1): PDF})
-    known = {"a.pdf": hashlib.sha256(PDF).hexdigest()}
-    (record,) = collect_documents([payout], tmp_path, fetch, URL, known_sha256=known)
+    (record,) = collect([payout], tmp_path, fetch, owners=owners)
     assert fetch.calls == [url(1)] and record.status == IN_PLACE and record.fetched
-    assert (tmp_path / "a.pdf").read_bytes() == PDF
-
-
-def test_a_present_truncated_file_is_replaced(tmp_path):
-    (tmp_path / "a.pdf").write_bytes(PDF[:30])
-    fetch = FakeAmili({url(1): PDF})
-    (record,) = collect_documents([commission(1, "a.pdf")], tmp_path, fetch, URL)
-    assert record.status == IN_PLACE and record.fetched and len(fetch.calls) == 1
-    assert (tmp_path / "a.pdf").read_bytes() == PDF
+    assert record.file_name == "a-000000a1.pdf" and staged(tmp_path, "a-000000a1.pdf").read_bytes() == PDF
+    assert (tmp_path / "self-invoices" / "a.pdf").read_bytes() == present
 
 
 def test_hostile_names_stay_inside_the_folder(tmp_path):
-    folder = tmp_path / "out" / "self-invoices"
     payouts = [commission(1, "../../escape.pdf"), commission(2, "/etc/passwd"), commission(3, "C:\\x\\CON.pdf"),
                commission(4, "../../escape.pdf")]
     fetch = FakeAmili({url(n): PDF for n in range(1, 5)})
-    records = collect_documents(payouts, folder, fetch, URL)
+    records = collect(payouts, tmp_path / "out", fetch)
     assert [r.file_name for r in records] == ["escape.pdf", "passwd.pdf", "_CON.pdf", "escape-000000a4.pdf"]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(r.file_name for r in records)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == sorted(
-        f"out/self-invoices/{r.file_name}" for r in records)
+        f"out/staging/self-invoices/{r.file_name}" for r in records)
 
 
 def test_media_url_fills_the_template():
@@ -159,13 +183,13 @@ class FlakyAmili(FakeAmili):
 
 def test_an_error_page_instead_of_the_pdf_is_tried_once_more(tmp_path):
     fetch = FlakyAmili({url(1): [b"<html>502 Bad Gateway</html>", PDF]})
-    (record,) = collect_documents([commission(1, "a.pdf")], tmp_path, fetch, URL)
+    (record,) = collect([commission(1, "a.pdf")], tmp_path, fetch)
     assert record.status == IN_PLACE and record.fetched and fetch.calls == [url(1), url(1)]
-    assert (tmp_path / "a.pdf").read_bytes() == PDF
+    assert staged(tmp_path, "a.pdf").read_bytes() == PDF
 
 
 def test_a_download_that_stays_wrong_is_rejected_after_the_second_try(tmp_path):
     fetch = FlakyAmili({url(1): [b"<html>not found</html>"]})
-    (record,) = collect_documents([commission(1, "a.pdf")], tmp_path, fetch, URL)
+    (record,) = collect([commission(1, "a.pdf")], tmp_path, fetch)
     assert record.status == REJECTED and "is not a PDF" in record.problem
-    assert fetch.calls == [url(1), url(1)] and not (tmp_path / "a.pdf").exists()
+    assert fetch.calls == [url(1), url(1)] and not staged(tmp_path, "a.pdf").exists()

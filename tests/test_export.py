@@ -112,12 +112,13 @@ def test_dry_run_writes_nothing(sandbox, tmp_path):
     assert not list(tmp_path.glob(".*"))  # not even a staged raw snapshot
 
 
-def test_demo_can_be_run_again_and_writes_the_same_books(tmp_path):
+def test_demo_can_be_run_again_and_writes_the_same_books_in_files_of_their_own(tmp_path):
     run_demo(tmp_path)
     first = (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes()
     result = run_demo(tmp_path)
     assert (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes() == first
-    assert "ledger-2025-06.xlsx" in result.describe()
+    assert (tmp_path / "2025-06" / "ledger-2025-06-run2.si").read_bytes() == first
+    assert "ledger-2025-06-run2.xlsx" in result.describe()
 
 
 def test_the_raw_snapshot_staged_after_the_fetch_lands_whole_and_as_the_manifest_says(sandbox, tmp_path):

@@ -66,16 +66,23 @@ def test_self_invoices_download_with_the_lines_once_each(sandbox, tmp_path):
     assert all(d.fetched and d.in_place for d in result.documents)
 
 
-def test_a_self_invoice_that_differs_from_the_manifest_is_downloaded_again(sandbox, tmp_path):
+def test_a_self_invoice_that_differs_from_the_manifest_is_downloaded_again_under_a_name_of_its_own(sandbox,
+                                                                                                  tmp_path):
     run(sandbox, tmp_path, FIXED)
     victim = sorted((tmp_path / "2025-06" / "self-invoices").iterdir())[0]
     original = victim.read_bytes()
     middle = len(original) // 2
     # Same size, still starts and ends like a PDF: only the manifest's SHA-256 can tell.
-    victim.write_bytes(original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:])
+    changed = original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:]
+    victim.write_bytes(changed)
     result = run(sandbox, tmp_path, ExportOptions(generated=date(2025, 7, 1), force=True))
-    assert media_requests(sandbox) == 4 + 1 and victim.read_bytes() == original
-    assert [d.file_name for d in result.documents if d.fetched] == [victim.name]
+    assert media_requests(sandbox) == 4 + 1 and victim.read_bytes() == changed  # never written over
+    [fetched] = [d for d in result.documents if d.fetched]
+    assert fetched.file_name != victim.name and fetched.file_name.startswith(victim.stem + "-")
+    assert (victim.parent / fetched.file_name).read_bytes() == original
+    # The voucher of the new run names the file it can be attached from.
+    [voucher] = [v for v in result.ledger.vouchers if v.payout_id == fetched.payout_id]
+    assert fetched.file_name in voucher.text
 
 
 def _drop_one_self_invoice(sandbox):
@@ -116,7 +123,6 @@ def test_a_crash_while_writing_outputs_leaves_no_partial_set(sandbox, tmp_path, 
     monkeypatch.setattr(export_module, "render_workbook", crash)
     with pytest.raises(RuntimeError, match="injected"):
         run(sandbox, tmp_path, FIXED)
-    folder = tmp_path / "2025-06"
-    assert not any((folder / n).exists() for n in (*OUTPUTS, "raw"))
-    # No staging folder left behind either: only the downloaded PDFs remain.
-    assert sorted(p.name for p in folder.iterdir()) == ["self-invoices"]
+    # Nothing at all: the PDFs were downloaded into the run's staging folder, which went with it.
+    assert not (tmp_path / "2025-06").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ledger-export.lock", "ledger-export-register.sqlite"]

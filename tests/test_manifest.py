@@ -10,10 +10,10 @@ from types import MappingProxyType
 
 import pytest
 
-from audit_pack import CREDITOR, DATA, DOCUMENTS, GENERATED, LEDGER, PDF_SHA
+from audit_pack import CREDITOR, DATA, DOCUMENTS, GENERATED, LEDGER, PAYOUTS, PDF_SHA
 from ledger_export.config import AmiliSettings, Company, Config, OutputSettings
 from ledger_export.writers.config_dump import config_hash, config_rows
-from ledger_export.writers.manifest import previous_document_hashes, render_manifest
+from ledger_export.writers.manifest import document_owners, render_manifest
 
 SIE = b"#FLAGGA 0\r\n#FORMAT PC8\r\n"
 XLSX = b"PK\x03\x04 pretend workbook"
@@ -37,7 +37,8 @@ def test_manifest_is_deterministic_sorted_json():
     doc = json.loads(text)
     assert list(doc) == sorted(doc)
     assert doc["inputs"] == {"period": {"label": "2025-06", "start": "2025-06-01", "end": "2025-06-30"},
-                             "creditor": CREDITOR, "config_sha256": "ee" * 32}
+                             "creditor": CREDITOR, "orgnr": "", "config_sha256": "ee" * 32}
+    assert doc["run"] == {"id": None, "mode": None}  # what register rebuild reads back, when a run gives them
 
 
 def test_manifest_lists_every_output_with_size_and_hash():
@@ -65,13 +66,13 @@ def test_manifest_totals_match_the_ledger_to_the_ore():
     assert doc["reconciliation"]["status"] == "warning"
 
 
-def test_previous_document_hashes_read_back_from_a_manifest():
-    assert previous_document_hashes(manifest()) == {"self_invoice_2025_164.pdf": PDF_SHA}
+def test_document_owners_read_back_from_a_manifest():
+    assert document_owners(manifest()) == {"self_invoice_2025_164.pdf": (PAYOUTS[2].id, PDF_SHA)}
 
 
 @pytest.mark.parametrize("damaged", [None, b"", b"{not json", b"[]", b'{"outputs": 3}', b"\xff\xfe"])
-def test_a_missing_or_damaged_manifest_gives_no_hashes(damaged):
-    assert previous_document_hashes(damaged) == {}
+def test_a_missing_or_damaged_manifest_gives_no_owners(damaged):
+    assert document_owners(damaged) == {}
 
 
 @dataclass(frozen=True)

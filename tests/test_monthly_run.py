@@ -48,13 +48,16 @@ def test_only_new_with_nothing_new_writes_nothing(sandbox, tmp_path):
     assert sorted(p.name for p in (tmp_path / "2025-06").iterdir()) == listing
 
 
-def test_force_rewrites_and_the_register_keeps_both(sandbox, tmp_path):
+def test_force_exports_again_into_files_of_its_own_and_the_register_keeps_both(sandbox, tmp_path):
     first = run(sandbox, tmp_path, options())
-    (tmp_path / "2025-06" / "ledger-2025-06.si").write_bytes(b"tampered")
-    run(sandbox, tmp_path, options(force=True))
-    assert (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes().startswith(b"#FLAGGA 0")
+    imported = (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes()
+    forced = run(sandbox, tmp_path, options(force=True))
+    # The file the bookkeeper imported is never replaced, --force included.
+    assert (tmp_path / "2025-06" / "ledger-2025-06.si").read_bytes() == imported
+    assert (tmp_path / "2025-06" / "ledger-2025-06-run2.si").read_bytes() == imported  # same input, same books
+    assert forced.run_id == 2
     both = exports(tmp_path, first.data.payouts[0].id)
-    assert len(both) == 2 and {e.file_name for e in both} == {"2025-06/ledger-2025-06.si"}
+    assert [e.file_name for e in both] == ["2025-06/ledger-2025-06.si", "2025-06/ledger-2025-06-run2.si"]
 
 
 def test_drift_after_amili_changed_an_exported_payout_is_reported(sandbox, tmp_path):
@@ -92,10 +95,10 @@ def test_a_crash_after_the_sie_file_is_written_leaves_no_file_and_no_register_en
         run(sandbox, tmp_path, options())
     monkeypatch.undo()
     assert written, "the SIE file was written before the crash"
-    folder = tmp_path / "2025-06"
-    assert sorted(p.name for p in folder.iterdir()) == ["self-invoices"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ledger-export.lock", "ledger-export-register.sqlite"]
     with Register.open(tmp_path, read_only=True) as register:
-        assert register.runs() == ()
+        # Noted as pending before publishing, then abandoned: nothing of it counts as exported.
+        assert [r.status for r in register.runs()] == ["abandoned"]
     run(sandbox, tmp_path, options())  # and the next run is not refused
 
 

@@ -179,7 +179,8 @@ def test_a_run_that_fails_before_record_leaves_no_trace(tmp_path):
 
 def test_a_failed_insert_rolls_the_whole_record_back(tmp_path):
     name, sha = write_output(tmp_path, "f.si", JUNE)
-    with Register.open(tmp_path) as register, pytest.raises(sqlite3.IntegrityError):
+    with Register.open(tmp_path) as register, pytest.raises(RegisterError, match="cannot note the run as pending "
+                                                                               ".*: boom; nothing more was recorded"):
         # A trigger makes the sixth payout's insert fail, after the run row and five payouts went in.
         register._db.execute("CREATE TRIGGER boom BEFORE INSERT ON exported_payouts WHEN NEW.payout_id = '"
                              f"{JUNE[5].id}' BEGIN SELECT RAISE(ABORT, 'boom'); END")
@@ -232,10 +233,10 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path):
 def test_a_register_from_a_newer_version_is_refused(tmp_path):
     export(tmp_path, JUNE[:1])
     db = sqlite3.connect(tmp_path / REGISTER_FILE)
-    db.execute("PRAGMA user_version = 2")
+    db.execute("PRAGMA user_version = 3")
     db.close()
-    with pytest.raises(RegisterError, match=r"written by a newer ledger-export \(register version 2, this one "
-                                            r"knows 1\): upgrade ledger-export"):
+    with pytest.raises(RegisterError, match=r"written by a newer ledger-export \(register version 3, this one "
+                                            r"knows 2\): upgrade ledger-export"):
         Register.open(tmp_path)
 
 

@@ -65,7 +65,7 @@ def test_a_staged_snapshot_holds_each_list_whole_and_an_index_that_vouches_for_i
 def test_a_published_staged_snapshot_reads_back_as_the_fetch(tmp_path):
     with staging_folder(tmp_path) as folder:
         staged = stage_snapshot(RAW, folder)
-        publish(tmp_path / "2025-06", {f"raw/{n}": f for n, f in staged.items()} | {"a.si": b"x"})
+        publish(tmp_path / "2025-06", {f"raw/{n}": f for n, f in staged.items()} | {"a.si": b"x"}, staging=folder)
     back = load_snapshot(tmp_path / "2025-06")
     assert back == RAW
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-06"]  # no staging folder left behind

@@ -23,7 +23,7 @@ from typing import Any
 import simplejson
 
 from ..errors import RecordError, SnapshotError
-from ..files import StagedFile, stage_file, staging_folder, write_folder_atomic
+from ..files import StagedFile, publish, stage_file, staging_folder
 from ..period import Period
 from .fetch import RawPeriod
 from .models import CreditorPayment, PeriodData, Payout, Specification, stable_order
@@ -93,9 +93,11 @@ def stage_snapshot(raw: RawPeriod, folder: Path) -> dict[str, StagedFile]:
 
 
 def save_snapshot(raw: RawPeriod, folder: Path) -> None:
+    """Publish the snapshot as the new folder ``folder``; an existing one is never replaced."""
     folder = Path(folder)
     with staging_folder(folder.parent) as staging:
-        write_folder_atomic(folder, stage_snapshot(raw, staging))
+        staged = stage_snapshot(raw, staging / "snapshot")
+        publish(folder.parent, {f"{folder.name}/{name}": f for name, f in staged.items()}, staging=staging)
 
 
 def find_snapshot(path: Path) -> Path:

@@ -18,7 +18,7 @@ warning, so the bookkeeper sees everything questionable in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -233,8 +233,13 @@ def _book(payout: Payout, lines: tuple[Specification, ...], amap: AccountMap, te
 
 
 def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: str | None = None,
-                 chart: Chart | None = None) -> Ledger:
-    """Book every payout of ``data``; raise before anything is written if one cannot be booked."""
+                 chart: Chart | None = None, document_names: Mapping[str, str] | None = None) -> Ledger:
+    """Book every payout of ``data``; raise before anything is written if one cannot be booked.
+
+    ``document_names``: payout id -> the self-invoice's file name, as the run
+    publishes it (names unique across runs, writers/documents.OnDisk); by
+    default the names the payouts alone give.
+    """
     detail = detail or settings.detail
     if detail not in DETAILS:
         raise ConfigError(f"detail must be one of {', '.join(DETAILS)}, got {detail!r}", key="ledger.detail")
@@ -248,7 +253,8 @@ def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: str | No
     uses: dict[int, dict[str, None]] = {}
     # The name the PDF gets on disk, never Amili's raw name: that one may hold
     # a path, and the voucher text must match the file the bookkeeper attaches.
-    document_names = document_file_names(data.payouts)
+    if document_names is None:
+        document_names = document_file_names(data.payouts)
     for payout in payouts:
         lines = data.lines_of(payout)
         findings.extend(reconcile.check_payout(payout, lines, amap, data.period))

@@ -1,15 +1,19 @@
-"""The self-invoice PDFs: downloaded next to the other outputs, checked, hashed.
+"""The self-invoice PDFs: downloaded into the run's staging folder, checked, hashed, published with the rest.
 
-The one writer that does I/O: it must, because each PDF is fetched and
-written on its own. Every payout with a ``document`` ends in exactly one
-DocumentRecord; a document that is missing or not the PDF Amili described
-becomes a warning finding (the CLI makes it an error under --strict), never
-a silent skip, and never a file left under its final name.
+Every payout with a ``document`` ends in exactly one DocumentRecord; a
+document that is missing or not the PDF Amili described becomes a warning
+finding (the CLI makes it an error under --strict), never a silent skip,
+and never a file in the period folder: a new PDF is written only into the
+run's staging folder, and ``files.publish`` puts it in place with the SIE
+file, workbook and manifest once every check has passed.
 
-Re-runs: a file already in the folder is kept, not downloaded again, when it
-passes the same checks as a fresh download (size equals ``length``, ``%PDF-``
-header, ``%%EOF`` trailer) and, where the previous run's manifest recorded a
-SHA-256 for that file name (``known_sha256``), has exactly that hash.
+Names: a self-invoice's name is unique in ``self-invoices/`` across runs. A
+file already there is this payout's only when a manifest of the period
+says so (payout id and SHA-256) and it still passes the checks of a fresh
+download (size equals ``length``, ``%PDF-`` header, ``%%EOF`` trailer);
+then it is kept, not downloaded again. Any other file there is someone
+else's, and the payout gets another name (document_names): nothing is
+ever written over.
 
 Downloads wait on Amili, not on each other: they run through the client's
 pool (``run_all``), and those the fetch already made in its own round
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
@@ -30,7 +34,7 @@ from ..amili.models import Document, Payout
 from ..config import AmiliSettings
 from ..document_names import document_file_names
 from ..errors import LedgerExportError, NotFoundError, OutputError
-from ..files import write_atomic
+from ..files import StagedFile, refuse_links, stage_file
 from ..ledger.model import WARNING, Finding
 
 FOLDER = "self-invoices"
@@ -68,6 +72,8 @@ class DocumentRecord:
     status: str  # IN_PLACE, MISSING, REJECTED or FAILED
     problem: str | None = None
     fetched: bool = False
+    # A PDF downloaded by this run, waiting in the staging folder to be published.
+    staged: StagedFile | None = field(default=None, compare=False, repr=False)
 
     @property
     def in_place(self) -> bool:
@@ -124,18 +130,57 @@ def pdf_problem(data: bytes, length: int) -> str | None:
     return "; ".join(problems) or None
 
 
-def _present(path: Path, document: Document, known: str | None) -> tuple[int, str] | None:
-    """(size, SHA-256) of a file already in place that may be kept, else None."""
+def _present(path: Path, document: Document, known: str) -> tuple[int, str] | None:
+    """(size, SHA-256) of a file already in place that is exactly ``known`` and still the PDF Amili describes."""
     try:
+        if path.is_symlink():
+            return None
         data = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from None
     digest = sha256_hex(data)
-    if pdf_problem(data, document.length) or (known is not None and known != digest):
+    if pdf_problem(data, document.length) or known != digest:
         return None
     return len(data), digest
+
+
+@dataclass
+class OnDisk:
+    """The ``self-invoices/`` folder as a run finds it, and whose each file is.
+
+    ``owners``: file name -> (payout id, SHA-256), as the period's manifests
+    recorded them (writers.manifest.document_owners).
+    """
+
+    folder: Path
+    owners: Mapping[str, tuple[str, str]]
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        try:
+            self.names = {p.name.casefold() for p in self.folder.iterdir()} if self.folder.is_dir() else set()
+        except OSError as exc:
+            raise OutputError(f"cannot read {self.folder}: {exc.strerror or exc}") from None
+        self._owners = {name.casefold(): (name, *owner) for name, owner in self.owners.items()}
+        self._kept: dict[tuple[str, str], tuple[int, str] | None] = {}
+
+    def kept(self, name: str, payout: Payout) -> tuple[int, str] | None:
+        """(size, SHA-256) when ``name`` holds exactly this payout's document already, else None."""
+        key = (name, payout.id)
+        if key not in self._kept:
+            owner = self._owners.get(name.casefold())
+            ours = owner is not None and owner[0] == name and owner[1] == payout.id and payout.document is not None
+            self._kept[key] = _present(self.folder / name, payout.document, owner[2]) if ours else None
+        return self._kept[key]
+
+    def taken(self, name: str, payout: Payout) -> bool:
+        """``name`` is in the folder and is not this payout's document: another name is needed."""
+        return name.casefold() in self.names and self.kept(name, payout) is None
+
+    def file_names(self, payouts: Sequence[Payout]) -> dict[str, str]:
+        return document_file_names(payouts, taken=self.taken)
 
 
 def _download(url: str, fetch: Callable[[str], bytes], prefetched: Mapping[str, bytes | LedgerExportError],
@@ -150,31 +195,23 @@ def _download(url: str, fetch: Callable[[str], bytes], prefetched: Mapping[str, 
     return got
 
 
-def missing_documents(payouts: Sequence[Payout], folder: Path, url_for: Callable[[Document], str]) -> list[str]:
-    """URLs of the self-invoices collect_documents will download into ``folder``: those not in place.
-
-    Asked before the previous manifest is known (the fetch downloads these in
-    its round), so a file passing the PDF checks counts as in place whatever
-    hash that manifest recorded; one it disowns is downloaded by
-    collect_documents itself, later.
-    """
-    folder = Path(folder)
-    names = document_file_names(payouts)
+def missing_documents(payouts: Sequence[Payout], on_disk: OnDisk, url_for: Callable[[Document], str]) -> list[str]:
+    """URLs of the self-invoices collect_documents will download: those not already in place."""
+    names = on_disk.file_names(payouts)
     return [url_for(p.document) for p in payouts
-            if p.document is not None and _present(folder / names[p.id], p.document, None) is None]
+            if p.document is not None and on_disk.kept(names[p.id], p) is None]
 
 
-def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str], bytes],
-                 url_for: Callable[[Document], str], known: str | None,
+def _collect_one(payout: Payout, on_disk: OnDisk, staging: Path, name: str, fetch: Callable[[str], bytes],
+                 url_for: Callable[[Document], str],
                  prefetched: Mapping[str, bytes | LedgerExportError]) -> DocumentRecord:
     document = payout.document
-    path = folder / name
     # document_file_names already strips directories; this guards the invariant.
-    if path.parent != folder or name in ("", ".", ".."):
+    if Path(name).name != name or name in ("", ".", ".."):
         raise OutputError(f"payout {payout.id}: refusing document file name {name!r}")
-    present = _present(path, document, known)
-    if present is not None:
-        return DocumentRecord(payout.id, name, *present, IN_PLACE)
+    kept = on_disk.kept(name, payout)
+    if kept is not None:
+        return DocumentRecord(payout.id, name, *kept, IN_PLACE)
     url = url_for(document)
     # A body that is not the PDF (a proxy's error page, a cut transfer the
     # client could not see) gets one more try: the GET is safe to repeat.
@@ -189,42 +226,42 @@ def _collect_one(payout: Payout, folder: Path, name: str, fetch: Callable[[str],
             break
         status, problem = REJECTED, pdf_problem(data, document.length)
         if problem is None:
-            write_atomic(path, data)
-            return DocumentRecord(payout.id, name, len(data), sha256_hex(data), IN_PLACE, fetched=True)
-    # An unverified file under the final name could be attached to a voucher by mistake.
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot remove unverified {path}: {exc.strerror or exc}") from None
+            staged = stage_file(staging / FOLDER / name, [data])
+            return DocumentRecord(payout.id, name, staged.size, staged.sha256, IN_PLACE, fetched=True,
+                                  staged=staged)
     return DocumentRecord(payout.id, name, None, None, status, problem)
 
 
-def collect_documents(payouts: Sequence[Payout], folder: Path, fetch: Callable[[str], bytes],
-                      url_for: Callable[[Document], str], known_sha256: Mapping[str, str] | None = None, *,
+def collect_documents(payouts: Sequence[Payout], on_disk: OnDisk, fetch: Callable[[str], bytes],
+                      url_for: Callable[[Document], str], *, staging: Path,
+                      names: Mapping[str, str] | None = None,
                       prefetched: Mapping[str, bytes | LedgerExportError] | None = None,
                       run_all: RunAll | None = None) -> tuple[DocumentRecord, ...]:
-    """Download every payout's self-invoice into ``folder``; one record per document, in payout order.
+    """Every payout's self-invoice: kept from ``on_disk``, or downloaded into ``staging``; in payout order.
 
     ``fetch(url) -> bytes`` raises a LedgerExportError (NotFoundError for 404)
-    when the download fails. ``known_sha256`` maps file name -> hash from the
-    previous run's manifest (see manifest.previous_document_hashes).
+    when the download fails. ``names``: payout id -> file name, as the
+    voucher texts name them (default: ``on_disk.file_names``). A record's
+    ``staged`` file is what ``publish`` puts at ``self-invoices/<name>``.
     ``prefetched``: URL -> bytes, or the error, of downloads already made
     (fetch_period's ``documents``); looked up before ``fetch``. ``run_all``:
     how the payouts' documents are collected, e.g. ``client.map`` to download
     several at once (each writes only its own file); None: one by one.
     A creditor_commission payout without a ``document`` is recorded as missing.
     """
-    folder = Path(folder)
-    names = document_file_names(payouts)
-    known_sha256 = known_sha256 or {}
+    names = names if names is not None else on_disk.file_names(payouts)
     prefetched = prefetched or {}
 
     def collect(payout: Payout) -> DocumentRecord:
         if payout.document is None:
             return DocumentRecord(payout.id, None, None, None, MISSING,
                                   "is missing: Amili gives no document for this commission payout")
-        name = names[payout.id]
-        return _collect_one(payout, folder, name, fetch, url_for, known_sha256.get(name), prefetched)
+        return _collect_one(payout, on_disk, staging, names[payout.id], fetch, url_for, prefetched)
 
     wanted = [p for p in payouts if p.document is not None or p.finance_category == COMMISSION]
     return tuple((run_all or _one_by_one)(collect, wanted))
+
+
+def check_folder(root: Path, period_folder: Path) -> None:
+    """The self-invoices folder must be a real folder: a link there would send PDFs elsewhere."""
+    refuse_links(root, Path(period_folder) / FOLDER)

@@ -7,18 +7,22 @@ strings with two decimals ("1234.50") so no reader turns them into floats.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..amili.models import PeriodData
+from ..errors import OutputError
 from ..files import Output, output_digest
 from ..ledger.model import ERROR, OK, WARNING, Ledger
 from ..money import ZERO, format_amount
 from .documents import FOLDER, DocumentRecord
 
 MANIFEST_VERSION = 1
+MANIFEST_PREFIX = "manifest"
 _RANK = {OK: 0, WARNING: 1, ERROR: 2}
 
 
@@ -84,12 +88,14 @@ def _outputs(outputs: Mapping[str, Output], documents: Sequence[DocumentRecord])
 
 def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_sha256: str,
                     generated: datetime, tool_version: str, documents: Sequence[DocumentRecord],
-                    outputs: Mapping[str, Output]) -> bytes:
+                    outputs: Mapping[str, Output], orgnr: str = "", run_id: int | None = None,
+                    mode: str | None = None) -> bytes:
     """The manifest as UTF-8 JSON bytes.
 
     ``outputs``: file name relative to the period folder -> the bytes written
     (SIE file, workbook) or the staged file (raw snapshot); the self-invoices
-    are listed from ``documents``.
+    are listed from ``documents``. ``run_id`` and ``mode``: the register's run
+    (``ledger-export register rebuild`` reads them back).
     """
     severities = [f.severity for f in ledger.findings]
     doc = {
@@ -100,8 +106,10 @@ def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_s
         "inputs": {
             "period": {"label": data.period.label, "start": _day(data.period.start), "end": _day(data.period.end)},
             "creditor": creditor,
+            "orgnr": orgnr,
             "config_sha256": config_sha256,
         },
+        "run": {"id": run_id, "mode": mode},
         "counts": {
             "payouts": len(data.payouts),
             "specifications": len(data.specifications),
@@ -126,19 +134,42 @@ def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_s
     return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def previous_document_hashes(manifest: bytes | None) -> dict[str, str]:
-    """File name -> SHA-256 of the self-invoices a previous manifest recorded (for collect_documents).
+def document_owners(manifest: bytes | None) -> dict[str, tuple[str, str]]:
+    """File name -> (payout id, SHA-256) of the self-invoices a manifest recorded as in place.
 
-    A missing or unreadable manifest gives no hashes: the files in place are
-    then checked by size, header and trailer alone.
+    How a later run knows which PDF in ``self-invoices/`` is whose. A missing
+    or unreadable manifest gives nothing: its files then count as someone
+    else's, and are never written over.
     """
     if not manifest:
         return {}
     try:
         doc = json.loads(manifest.decode("utf-8"))
-        entries = doc["outputs"]
-        return {e["name"][len(FOLDER) + 1:]: e["sha256"] for e in entries
-                if isinstance(e.get("name"), str) and e["name"].startswith(f"{FOLDER}/")
-                and isinstance(e.get("sha256"), str)}
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        return {e["file_name"]: (e["payout_id"], e["sha256"]) for e in doc["self_invoices"]
+                if isinstance(e, dict) and e.get("status") == "ok" and isinstance(e.get("file_name"), str)
+                and isinstance(e.get("payout_id"), str) and isinstance(e.get("sha256"), str)}
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return {}
+
+
+def period_manifests(folder: Path) -> list[Path]:
+    """The manifests in one period folder (``manifest.json``, ``manifest-run3.json``), real files only."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        raise OutputError(f"cannot read {folder}: {exc.strerror or exc}") from exc
+    return sorted(Path(e.path) for e in entries if e.name.startswith(MANIFEST_PREFIX) and e.name.endswith(".json")
+                  and e.is_file(follow_symlinks=False))
+
+
+def period_document_owners(folder: Path) -> dict[str, tuple[str, str]]:
+    """Every self-invoice the period's manifests vouch for: file name -> (payout id, SHA-256)."""
+    owners: dict[str, tuple[str, str]] = {}
+    for path in period_manifests(folder):
+        try:
+            owners.update(document_owners(path.read_bytes()))
+        except OSError as exc:
+            raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return owners
