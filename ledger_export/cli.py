@@ -100,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = payments.add_parser("register", help="post the payments of a CSV file to Amili",
                             description="Post each row of FILE.csv to Amili as a creditor payment. Columns: "
                                         "invoice_number or case, amount, bank_transaction_date (YYYY-MM-DD), "
-                                        "reference, optional currency (SEK). Every row is checked before "
+                                        "reference, optional currency (SEK). Amounts are read only when one "
+                                        "reading is possible: 1234,50, 1234.50, 1 234,50, 1.234,50 and "
+                                        "1,234.50 are read; 1,000 or 2.500 (thousands or decimals?) is "
+                                        "refused: write 1000 or 1000,00. Every row is checked before "
                                         "anything is sent; rows whose reference Amili already has are "
                                         "skipped, so running the same file twice registers nothing twice. "
                                         "Exit 1 if any row needs attention.")

@@ -163,7 +163,7 @@ def test_register_file_validates_everything_before_any_request(sandbox, tmp_path
     bad = tmp_path / "payments.csv"
     bad.write_text("invoice_number,amount,bank_transaction_date,reference\nINV-1,-5,2025-06-02,R\n", "utf-8")
     config = config_module.from_dict({"amili": {"base_url": sandbox.base_url, "creditor": CREDITOR}})
-    with pytest.raises(PaymentFileError, match="payments.csv:2: amount: must be more than 0, got -5"):
+    with pytest.raises(PaymentFileError, match=r"payments.csv:2: amount \(column 2\): must be more than 0, got -5"):
         register_file(config, bad, today=TODAY, tokens=StaticToken(sandbox.api_key))
     assert sandbox.requests == []
 
