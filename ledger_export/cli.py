@@ -101,12 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = payments.add_parser("register", help="post the payments of a CSV file to Amili",
                             description="Post each row of FILE.csv to Amili as a creditor payment. Columns: "
                                         "invoice_number or case, amount, bank_transaction_date (YYYY-MM-DD), "
-                                        "reference, optional currency (SEK). Every row is checked before "
+                                        "reference, optional currency (SEK). Amounts are read only when one "
+                                        "reading is possible: 1234,50, 1234.50, 1 234,50, 1.234,50 and "
+                                        "1,234.50 are read; 1,000 or 2.500 (thousands or decimals?) is "
+                                        "refused: write 1000 or 1000,00. Every row is checked before "
                                         "anything is sent; rows whose reference Amili already has are "
-                                        "skipped, so running the same file twice registers nothing twice. "
-                                        "Exit 1 if any row needs attention.")
+                                        "skipped (each is asked again right before it is sent), so running "
+                                        "the same file twice registers nothing twice. One run at a time per "
+                                        "creditor: a second run is refused (exit 5) while another holds the "
+                                        "lock file .ledger-export-payments-<creditor>.lock in the [output] "
+                                        "folder. "
+                                        "Exit 1 if any row needs attention (not registered for sure, a "
+                                        "reference Amili holds for another payment or more than once, or "
+                                        "settled with status error).")
     p.add_argument("file", metavar="FILE.csv", help="the payments (comma or semicolon separated, UTF-8)")
-    p.add_argument("--dry-run", action="store_true", help="check the file and Amili's references; send nothing")
+    p.add_argument("--dry-run", action="store_true", help="check the file and Amili's references; send nothing (takes no lock)")
     p.add_argument("--config", "-c", metavar="FILE",
                    help="configuration file (default: ledger-export.toml here, if present)")
     p.add_argument("--creditor", metavar="ID", help="Amili creditor id (overrides [amili] creditor)")

@@ -1,16 +1,38 @@
 """``ledger-export payments register FILE.csv``: tell Amili about payments debtors made to the creditor.
 
-Safe to run twice on the same file: before posting, the references Amili
-already has are read back and those rows are skipped. That is also the
-answer to a POST whose answer was lost (OutcomeUnknownError): the client
-never resends a POST by itself, and the next run of the same file skips the
-row if Amili did store it and sends it if Amili did not.
+Each payment reaches Amili once, whoever else is registering:
+
+- The whole file is read and checked before any request (payments_csv).
+- One run at a time per creditor: a run holds the OS lock
+  ``<output folder>/.ledger-export-payments-<creditor>.lock`` from before
+  its first request until its last (lock.py: released by the kernel however
+  the run ends). A second run for the same creditor is refused at once
+  (LockedError, exit 5) and sends nothing. A dry run sends nothing, so it
+  takes no lock.
+- Rows whose reference Amili already has are skipped, so running the same
+  file twice registers nothing twice. The references are read once for the
+  whole file, then each one again right before its POST, so a payment
+  registered meanwhile (Amili's web form, another machine) is skipped too.
+- A POST whose answer was lost (OutcomeUnknownError) is never resent: the
+  next run of the same file skips the row if Amili did store it and sends
+  it if Amili did not.
+- A POST answered 2xx with a body that cannot be read was stored: the
+  reference is looked up once; found, the row is registered with Amili's
+  id (and says the answer was unreadable); not found, it is "sent, answer
+  unreadable" and needs attention.
+- A reference Amili holds more than once needs attention: the debtor's
+  payment may count more than once.
+
+A row needs attention (exit 1) when it is not registered for sure, is
+registered under a reference Amili holds for another payment or more than
+once, or Amili settled it with status "error".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +44,9 @@ from .amili.auth import TokenProvider
 from .amili.client import AmiliClient
 from .amili.models import CreditorPayment
 from .config import Config
-from .errors import AmiliError, OutcomeUnknownError, RecordError, RequestRejectedError
+from .errors import AmiliError, OutcomeUnknownError, RecordError, RequestRejectedError, ResponseFormatError
 from .jobs import open_client
+from .lock import OutputLock
 from .money import format_amount
 from .payments_csv import PaymentRow, read_payments
 
@@ -32,7 +55,8 @@ BATCH = 100  # references per $in query: one page each, and a URL of a few kB
 
 REGISTERED, ALREADY, WOULD = "registered", "already registered", "would register"
 REJECTED, UNKNOWN, FAILED, CONFLICT = "rejected", "unknown", "not sent", "reference in use"
-FAILURES = (REJECTED, UNKNOWN, FAILED, CONFLICT)
+MORE_THAN_ONCE, UNREADABLE = "registered more than once", "sent, answer unreadable"
+FAILURES = (REJECTED, UNKNOWN, FAILED, CONFLICT, MORE_THAN_ONCE, UNREADABLE)
 
 
 @dataclass(frozen=True)
@@ -90,17 +114,38 @@ def _same_payment(row: PaymentRow, stored: CreditorPayment) -> bool:
     return target and stored.amount == row.amount and stored.bank_transaction_date == row.bank_transaction_date
 
 
-def _known(row: PaymentRow, stored: list[CreditorPayment]) -> PaymentResult:
+def _known(row: PaymentRow, stored: list[CreditorPayment], note: str = "") -> PaymentResult:
+    """The row whose reference Amili has: skipped, and checked against what Amili holds."""
     first = stored[0]
+    times = f"; Amili has this reference {len(stored)} times" if len(stored) > 1 else ""
     if not _same_payment(row, first):
         theirs = (f"case {first.case}" if first.case else f"invoice {first.invoice_number}")
         return _result(row, CONFLICT, first, message=(
             f"Amili has reference {row.reference} for {theirs}, {format_amount(first.amount)} SEK on "
             f"{first.bank_transaction_date} (payment {first.id}); this row is {row.target}, "
             f"{format_amount(row.amount)} SEK on {row.bank_transaction_date}: if it is another payment, "
-            f"give it its own reference"))
-    twice = f"Amili has this reference {len(stored)} times" if len(stored) > 1 else ""
-    return _result(row, ALREADY, first, message=twice)
+            f"give it its own reference{times}"))
+    if len(stored) > 1:
+        return _result(row, MORE_THAN_ONCE, first, message=(
+            f"Amili has reference {row.reference} {len(stored)} times (payments "
+            f"{', '.join(p.id for p in stored)}): the payment may count {len(stored)} times; "
+            f"ask Amili to remove all but one"))
+    return _result(row, ALREADY, first, message=note)
+
+
+def _look_up(client: AmiliClient, creditor: str, reference: str) -> list[CreditorPayment]:
+    return registered_before(client, creditor, [reference]).get(reference, [])
+
+
+def _register(client: AmiliClient, creditor: str, row: PaymentRow) -> PaymentResult:
+    """Post the row unless Amili has its reference now: the file's first read may be minutes old."""
+    try:
+        stored = _look_up(client, creditor, row.reference)
+    except (AmiliError, RecordError) as exc:
+        return _result(row, FAILED, message=f"checking whether Amili has it just before sending failed: {exc}")
+    if stored:
+        return _known(row, stored, note="registered at Amili while this run was going, not by this run")
+    return _post(client, creditor, row)
 
 
 def _post(client: AmiliClient, creditor: str, row: PaymentRow) -> PaymentResult:
@@ -112,6 +157,8 @@ def _post(client: AmiliClient, creditor: str, row: PaymentRow) -> PaymentResult:
     except RequestRejectedError as exc:
         issues = format_issues(exc.issues) if exc.issues else str(exc)
         return _result(row, REJECTED, message=f"Amili rejected it: {issues}")
+    except ResponseFormatError as exc:  # a 2xx answer: stored, only the answer cannot be read
+        return _unreadable_answer(client, creditor, row, exc)
     except AmiliError as exc:  # 429, 401/403, 404: refused before anything was stored
         return _result(row, FAILED, message=str(exc))
     try:
@@ -124,9 +171,33 @@ def _post(client: AmiliClient, creditor: str, row: PaymentRow) -> PaymentResult:
     return _result(row, REGISTERED, stored)
 
 
+def _unreadable_answer(client: AmiliClient, creditor: str, row: PaymentRow,
+                       error: ResponseFormatError) -> PaymentResult:
+    """Amili stored the payment but its answer cannot be read: look the reference up once for its id."""
+    try:
+        stored = _look_up(client, creditor, row.reference)
+    except (AmiliError, RecordError) as exc:
+        stored, why = [], f"looking the reference up failed too: {exc}"
+    else:
+        why = "looking the reference up right after did not find it"
+    if not stored:
+        return _result(row, UNREADABLE, message=(
+            f"{error}; {why}. Check at Amili before sending it again: a run of the same file skips it "
+            f"once Amili lists it"))
+    result = _known(row, stored)
+    unreadable = f"Amili's answer to the POST could not be read ({error}); looking the reference up found it"
+    if result.status == ALREADY:
+        return replace(result, status=REGISTERED, message=f"registered: {unreadable}")
+    return replace(result, message=f"{unreadable}, and {result.message}")
+
+
 def register_payments(client: AmiliClient, creditor: str, rows: Sequence[PaymentRow], *,
                       dry_run: bool = False) -> tuple[PaymentResult, ...]:
-    """Each row once: skipped if Amili has its reference, else posted (not in a dry run)."""
+    """Each row once: skipped if Amili has its reference, else posted (not in a dry run).
+
+    Amili is asked for every reference of the file at once, then for each
+    one again right before its POST (one request per row posted).
+    """
     known = registered_before(client, creditor, [row.reference for row in rows])
     results = []
     for row in rows:
@@ -135,7 +206,7 @@ def register_payments(client: AmiliClient, creditor: str, rows: Sequence[Payment
         elif dry_run:
             results.append(_result(row, WOULD))
         else:
-            results.append(_post(client, creditor, row))
+            results.append(_register(client, creditor, row))
     return tuple(results)
 
 
@@ -185,10 +256,25 @@ class PaymentsRun:
         return text + ("Dry run: nothing was sent to Amili.\n" if self.dry_run else "")
 
 
+def lock_name(creditor: str) -> str:
+    return f".ledger-export-payments-{creditor}.lock"
+
+
+def creditor_lock(config: Config) -> OutputLock:
+    """One payments run at a time per creditor, in the output folder (made if missing)."""
+    creditor = config.amili.creditor  # a 24-character hex id (config.py checks): safe in a file name
+    return OutputLock(Path(config.output.folder), lock_name(creditor),
+                      holder=f"another payments run for creditor {creditor}")
+
+
 def register_file(config: Config, path: Path, *, today: date, dry_run: bool = False,
                   tokens: TokenProvider | None = None) -> PaymentsRun:
-    """``ledger-export payments register``: the whole file is validated before any request."""
+    """``ledger-export payments register``: the whole file is validated before any request.
+
+    Two runs that both read Amili's references before either posts would
+    both post every row: the creditor's lock makes read-and-post one step.
+    """
     rows = read_payments(path, today=today)
-    with open_client(config, tokens=tokens) as client:
+    with open_client(config, tokens=tokens) as client, (nullcontext() if dry_run else creditor_lock(config)):
         results = register_payments(client, config.amili.creditor, rows, dry_run=dry_run)
         return PaymentsRun(results, dry_run, client.requests_made)

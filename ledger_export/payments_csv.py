@@ -4,7 +4,7 @@ Columns (header row, any order, names as below, case and spaces ignored):
 
     case                   Amili case id     } exactly one of the two per row
     invoice_number         invoice number    }
-    amount                 1234.50 or 1234,50 (spaces as thousands separators are fine)
+    amount                 1234.50 or 1234,50; thousands may be grouped (see below)
     currency               optional; SEK (the only currency Amili takes)
     bank_transaction_date  YYYY-MM-DD, the day the money reached the bank
     reference              the payment's own reference, unique in the file
@@ -12,7 +12,32 @@ Columns (header row, any order, names as below, case and spaces ignored):
 UTF-8, with or without the byte-order mark Excel writes ("CSV UTF-8");
 comma-, semicolon- (Swedish Excel) or tab-separated, told from the header.
 Every problem in every row is reported at once, one line per row, as
-``file:line: column: problem``.
+``file:line: column: problem`` (the amount's also gives the column's number).
+
+The amount rule. A spreadsheet may write one thousand as 1000, 1 000,
+1.000 or 1,000, and a point or comma is also a decimal sign, so 1,000 may
+as well be one krona. A payment reported to Amili as 1 kr instead of
+1 000 kr leaves a paid debt in collection, so an amount is read only when
+one reading is possible; otherwise the row is refused, saying how to write
+it:
+
+- Only the digits 0-9 (not full-width or Arabic-Indic ones), an optional
+  leading + or -, and separators: point, comma, or a space (also the
+  no-break, narrow no-break and thin spaces Excel writes).
+- One point or comma followed by one or two digits is the decimal sign:
+  1234,5  1234.50.
+- One point or comma with one to three digits before it and exactly three
+  after is ambiguous and refused: 1,000  1.000  2,500  10.005  -1,000
+  (write 1000 or 1000.00). With four or more digits before it (12345,678)
+  it can only be a decimal sign, with too many decimals (below).
+- Thousands are grouped in threes (the first group one to three digits)
+  with one kind of separator, followed by nothing or by a decimal sign of
+  another kind and one or two digits: 1 000  1 000,50  1.000,50
+  1,000.50  1.000.000  1,000,000. A decimal sign may appear only once, so
+  1.000.000 can only be a million.
+- Anything else is refused: groups not of three (10 00, 1,00,000), two
+  kinds of grouping (1.000 000), more than two decimals (1.0005,
+  1 000,505), a point or comma twice and then decimals (1.000.50).
 """
 
 from __future__ import annotations
@@ -26,7 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import LedgerExportError
-from .money import parse_amount
+from .money import ORE, parse_amount
 
 REQUIRED = ("amount", "bank_transaction_date", "reference")
 TARGETS = ("case", "invoice_number")
@@ -34,8 +59,12 @@ OPTIONAL = ("currency",)
 COLUMNS = TARGETS + REQUIRED + OPTIONAL
 DELIMITERS = (";", ",", "\t")
 CURRENCY = "SEK"
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-_SPACES = re.compile(r"[\s\u00a0\u202f]")  # Excel's grouping: space, no-break space, narrow no-break space
+# Excel's grouping spaces: space, no-break space, narrow no-break space, thin space.
+_SPACES = " \u00a0\u202f\u2009"
+# Digit runs joined by single separators; [0-9], not \d, which takes every script's digits.
+_AMOUNT = re.compile(rf"([+-]?)([0-9]+(?:[.,{_SPACES}][0-9]+)*)")
+_RUNS = re.compile(r"[0-9]+")
+_SEPARATOR = re.compile(r"[^0-9]")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
@@ -103,7 +132,7 @@ def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, 
             problems.append((line, f"has {len(fields)} fields, the header has {len(header)}"))
             continue
         values = dict(zip(header, (f.strip() for f in fields)))
-        row, errors = _row(line, values, today)
+        row, errors = _row(line, values, today, header)
         reference = values.get("reference", "")
         if reference and reference in references:
             errors.append(f"reference: {reference} is also on line {references[reference]}: "
@@ -146,7 +175,7 @@ def _check_header(name: str, header: list[str]) -> None:
         raise PaymentFileError(name, [(1, "; ".join(problems))])
 
 
-def _row(line: int, v: dict[str, str], today: date) -> tuple[PaymentRow | None, list[str]]:
+def _row(line: int, v: dict[str, str], today: date, header: list[str]) -> tuple[PaymentRow | None, list[str]]:
     errors: list[str] = []
     # Ids are hex: an upper-case copy from a spreadsheet is the same id.
     case, invoice = v.get("case", "").lower(), v.get("invoice_number", "")
@@ -156,7 +185,7 @@ def _row(line: int, v: dict[str, str], today: date) -> tuple[PaymentRow | None, 
         errors.append("case/invoice_number: give the Amili case id or the invoice number")
     elif case and not _OBJECT_ID.fullmatch(case):
         errors.append(f"case: must be a 24-character Amili case id, got {case!r:.40}")
-    amount = _amount(v.get("amount", ""), errors)
+    amount = _amount(v.get("amount", ""), header.index("amount") + 1, errors)
     currency = (v.get("currency") or CURRENCY).upper()
     if currency != CURRENCY:
         errors.append(f"currency: must be {CURRENCY} (the only currency Amili takes), got {currency:.10}")
@@ -170,24 +199,59 @@ def _row(line: int, v: dict[str, str], today: date) -> tuple[PaymentRow | None, 
     return PaymentRow(line, reference, amount, day, case or None, invoice or None, currency), errors
 
 
-def _amount(text: str, errors: list[str]) -> Decimal | None:
-    plain = _SPACES.sub("", text)
-    if "," in plain and "." in plain:
-        errors.append(f"amount: write it with one decimal sign, as 1234.50 or 1234,50, got {text:.20}")
-        return None
-    plain = plain.replace(",", ".")
-    if not _NUMBER.fullmatch(plain):
-        errors.append(f"amount: is not an amount, got {text!r:.20}" if text else "amount: is empty")
-        return None
-    value = Decimal(plain)
-    if value <= 0:
-        errors.append(f"amount: must be more than 0, got {text}")
-        return None
+def _amount(text: str, column: int, errors: list[str]) -> Decimal | None:
+    """The amount by the rule in the module docstring, or None with the reason in ``errors``."""
     try:
-        return parse_amount(value)
+        value = read_amount(text)
     except ValueError as exc:
-        errors.append(f"amount: {exc}")
+        errors.append(f"amount (column {column}): {exc}")
         return None
+    if value <= 0:
+        errors.append(f"amount (column {column}): must be more than 0, got {text}")
+        return None
+    return value
+
+
+def read_amount(text: str) -> Decimal:
+    """``text`` as written in a payments file, or ValueError saying why and how to write it."""
+    if not text:
+        raise ValueError("is empty")
+    if any(ch.isdigit() and not ch.isascii() for ch in text):
+        raise ValueError(f"write it with the digits 0-9, got {text!r:.20}")
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"is not an amount, got {text!r:.20}")
+    sign, body = match.groups()
+    runs = _RUNS.findall(body)
+    seps = [" " if ch in _SPACES else ch for ch in _SEPARATOR.findall(body)]
+    decimals = ""
+    # The last separator is the decimal sign if it is a point or comma used nowhere else.
+    if seps and seps[-1] in ".," and seps[-1] not in seps[:-1]:
+        if len(seps) == 1 and len(runs[0]) <= 3 and len(runs[1]) == 3:
+            raise ValueError(_ambiguous(text, sign, runs, seps[-1]))
+        decimals, runs, seps = runs[-1], runs[:-1], seps[:-1]
+        if len(decimals) > 2:
+            raise ValueError(f"has more than two decimals: {text}")
+    if seps and (len(set(seps)) > 1 or len(runs[0]) > 3 or any(len(r) != 3 for r in runs[1:])):
+        raise ValueError(f"cannot tell where the thousands are in {text!r:.20}: group them in threes "
+                         f"(1 234 567,50 or 1.234.567,50) or leave them out (1234567,50)")
+    value = Decimal(f"{sign}{''.join(runs)}.{decimals or '0'}")
+    return parse_amount(value)
+
+
+def _ambiguous(text: str, sign: str, runs: list[str], mark: str) -> str:
+    """1,000: a thousand, or one krona with three decimals? Say both, and how to write it."""
+    thousands = f"{sign}{runs[0]}{runs[1]}"
+    small = Decimal(f"{sign}{runs[0]}.{runs[1]}")
+    hint = f"write {thousands} or {thousands}{mark}00"
+    if small != small.quantize(ORE):
+        return f"{text} could be {thousands} or {text} with three decimals — {hint}"
+
+    def written(value: Decimal) -> str:  # in the file's own decimal sign
+        return f"{value:f}".replace(".", mark)
+
+    small_text = written(small.normalize())
+    return f"{text} could be {thousands} or {small_text} — {hint} (or {written(small.quantize(ORE))} for {small_text})"
 
 
 def _day(text: str, today: date, errors: list[str]) -> date | None:

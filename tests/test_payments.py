@@ -8,16 +8,20 @@ from decimal import Decimal
 
 import pytest
 import requests
+from bson import ObjectId
 
 from ledger_export import config as config_module
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.client import AmiliClient
-from ledger_export.payments import (ALREADY, CONFLICT, REGISTERED, REJECTED, UNKNOWN, WOULD, PaymentResult,
-                                    exit_code, register_file, register_payments, render_results)
+from ledger_export.lock import LockedError
+from ledger_export.payments import (ALREADY, CONFLICT, MORE_THAN_ONCE, REGISTERED, REJECTED, UNKNOWN, UNREADABLE,
+                                    WOULD, PaymentResult, creditor_lock, exit_code, lock_name, register_file,
+                                    register_payments, render_results)
 from ledger_export.paths import SAMPLES
 from ledger_export.errors import ConfigError
 from ledger_export.payments_csv import PaymentFileError, PaymentRow, read_payments
 from ledger_export.sandbox import Faults
+from ledger_export.sandbox.payments import UNREADABLE_ANSWERS
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 TODAY = date(2025, 7, 1)
@@ -35,6 +39,15 @@ def posts(sb) -> list:
 def register(sb, rows, **options):
     with client(sb) as c:
         return register_payments(c, CREDITOR, rows, **options)
+
+
+def held(sb, reference: str) -> list[dict]:
+    return list(sb.db["creditor--payments"].find({"creditor_payment_reference": reference}))
+
+
+def settings(sb, out) -> config_module.Config:
+    return config_module.from_dict({"amili": {"base_url": sb.base_url, "creditor": CREDITOR},
+                                    "output": {"folder": str(out)}})
 
 
 @pytest.fixture
@@ -111,8 +124,9 @@ def test_amili_rejecting_a_row_is_shown_on_that_row_and_fails_the_run(sandbox, r
 
 def test_a_lost_answer_is_unknown_never_resent_and_a_rerun_skips_it(sandbox_factory, rows):
     sb = sandbox_factory()
-    # Requests: 1 the reference check, 2 POST row 1, 3 its read-back, 4 POST row 2 -> dropped.
-    sb.set_faults(Faults(drop_every=4))
+    # Requests: 1 the file's reference check, 2 row 1's check again, 3 its POST, 4 its read-back,
+    # 5 row 2's check again, 6 its POST -> dropped.
+    sb.set_faults(Faults(drop_every=6))
     results = register(sb, rows[:3])
     assert [r.status for r in results] == [REGISTERED, UNKNOWN, REGISTERED]
     assert "may or may not" in results[1].message and "Run the same file again" in results[1].message
@@ -124,6 +138,79 @@ def test_a_lost_answer_is_unknown_never_resent_and_a_rerun_skips_it(sandbox_fact
     again = register(sb, rows[:3])
     assert [r.status for r in again] == [ALREADY] * 3 and exit_code(again) == 0
     assert len(posts(sb)) == 3
+
+
+def test_a_reference_registered_between_the_files_check_and_its_post_is_not_posted(sandbox_factory, rows):
+    sb = sandbox_factory()
+    register(sb, rows[1:2])  # how Amili stores row 2: kept, then taken away until the run has begun
+    [stored] = held(sb, rows[1].reference)
+    sb.db["creditor--payments"].delete_one({"_id": stored["_id"]})
+    sb.requests.clear()
+
+    def registered_meanwhile(n, method, path):
+        # Right after the run read the file's references (none known), before it sends row 1:
+        # as if the bookkeeper's colleague registered row 2 in Amili's web form.
+        if method == "GET" and not held(sb, rows[1].reference):
+            sb.db["creditor--payments"].insert_one(stored)
+
+    sb.on_request(registered_meanwhile)
+    results = register(sb, rows[:3])
+    assert [r.status for r in results] == [REGISTERED, ALREADY, REGISTERED]
+    assert results[1].payment_id == str(stored["_id"])
+    assert results[1].message == "registered at Amili while this run was going, not by this run"
+    assert len(held(sb, rows[1].reference)) == 1 and len(posts(sb)) == 2
+    assert exit_code(results) == 0
+    # One check for the file, then one per row right before its POST.
+    gets = [r for r in sb.requests if r.method == "GET" and "creditor_payment_reference" in r.query_string]
+    assert len(gets) == 1 + 3
+
+
+def test_a_reference_amili_holds_twice_needs_attention(sandbox, rows):
+    register(sandbox, rows[:2])
+    [first] = held(sandbox, rows[0].reference)
+    sandbox.db["creditor--payments"].insert_one({**first, "_id": ObjectId("fffff0000000000000000001")})
+    results = register(sandbox, rows[:2])
+    assert [r.status for r in results] == [MORE_THAN_ONCE, ALREADY]
+    assert results[0].failed and exit_code(results) == 1
+    assert results[0].message == (f"Amili has reference {rows[0].reference} 2 times (payments {first['_id']}, "
+                                  f"fffff0000000000000000001): the payment may count 2 times; "
+                                  f"ask Amili to remove all but one")
+    assert len(posts(sandbox)) == 2  # nothing sent the second time
+    assert "1 needs attention." in render_results(results)
+
+
+def test_a_stored_payment_whose_answer_is_unreadable_is_registered_with_amilis_id(sandbox, rows):
+    sandbox.app.config[UNREADABLE_ANSWERS] = True  # 201, stored, body not JSON
+    results = register(sandbox, rows[:2])
+    assert [r.status for r in results] == [REGISTERED, REGISTERED] and exit_code(results) == 0
+    for row, result in zip(rows, results):
+        [stored] = held(sandbox, row.reference)
+        assert result.payment_id == str(stored["_id"]) and result.amili_status == "completed"
+        assert result.message.startswith(f"registered: Amili's answer to the POST could not be read (POST "
+                                          f"{sandbox.base_url}/creditor--payments: Amili accepted it (201), "
+                                          f"but its answer is not JSON")
+        assert result.message.endswith("looking the reference up found it")
+    assert len(posts(sandbox)) == 2  # neither was sent again
+    assert [r.status for r in register(sandbox, rows[:2])] == [ALREADY, ALREADY]
+
+
+def test_a_stored_payment_amili_does_not_list_yet_is_sent_answer_unreadable_and_needs_attention(sandbox, rows):
+    sandbox.app.config[UNREADABLE_ANSWERS] = True
+    hidden = []
+
+    def not_listed_yet(n, method, path):
+        if method == "POST":  # stored, but not yet in Amili's lists when the run looks it up
+            hidden.extend(sandbox.db["creditor--payments"].find({"creditor_payment_reference": rows[0].reference}))
+            sandbox.db["creditor--payments"].delete_many({"creditor_payment_reference": rows[0].reference})
+
+    sandbox.on_request(not_listed_yet)
+    [result] = register(sandbox, rows[:1])
+    assert result.status == UNREADABLE and result.failed and result.payment_id is None
+    assert "Amili accepted it (201), but its answer is not JSON" in result.message
+    assert result.message.endswith("looking the reference up right after did not find it. Check at Amili before "
+                                   "sending it again: a run of the same file skips it once Amili lists it")
+    assert len(hidden) == 1 and len(posts(sandbox)) == 1
+    assert "1 payment: 1 sent, answer unreadable. 1 needs attention." in render_results([result])
 
 
 def test_an_unknown_invoice_is_registered_with_status_error_and_fails_the_run(sandbox):
@@ -162,10 +249,33 @@ def test_the_result_table(snapshot):
 def test_register_file_validates_everything_before_any_request(sandbox, tmp_path):
     bad = tmp_path / "payments.csv"
     bad.write_text("invoice_number,amount,bank_transaction_date,reference\nINV-1,-5,2025-06-02,R\n", "utf-8")
-    config = config_module.from_dict({"amili": {"base_url": sandbox.base_url, "creditor": CREDITOR}})
-    with pytest.raises(PaymentFileError, match="payments.csv:2: amount: must be more than 0, got -5"):
-        register_file(config, bad, today=TODAY, tokens=StaticToken(sandbox.api_key))
-    assert sandbox.requests == []
+    with pytest.raises(PaymentFileError, match=r"payments.csv:2: amount \(column 2\): must be more than 0, got -5"):
+        register_file(settings(sandbox, tmp_path / "out"), bad, today=TODAY, tokens=StaticToken(sandbox.api_key))
+    assert sandbox.requests == [] and not (tmp_path / "out").exists()
+
+
+def test_register_file_holds_the_creditors_lock_in_the_output_folder_it_makes(sandbox, tmp_path):
+    out = tmp_path / "not" / "yet"
+    run = register_file(settings(sandbox, out), SAMPLE, today=TODAY, tokens=StaticToken(sandbox.api_key))
+    assert run.exit_code == 0 and len(posts(sandbox)) == 4
+    assert (out / lock_name(CREDITOR)).is_file() and lock_name(CREDITOR) == f".ledger-export-payments-{CREDITOR}.lock"
+
+
+def test_a_second_run_for_the_creditor_is_refused_before_any_request(sandbox, tmp_path):
+    config = settings(sandbox, tmp_path)
+    with creditor_lock(config):
+        with pytest.raises(LockedError) as err:
+            register_file(config, SAMPLE, today=TODAY, tokens=StaticToken(sandbox.api_key))
+        # A dry run sends nothing, so it needs no lock.
+        dry = register_file(config, SAMPLE, today=TODAY, dry_run=True, tokens=StaticToken(sandbox.api_key))
+    assert err.value.exit_code == 5
+    assert str(err.value).startswith(f"another payments run for creditor {CREDITOR} is using {tmp_path} (pid ")
+    assert posts(sandbox) == [] and [r.status for r in dry.results] == [WOULD] * 4
+    # Another creditor's lock is another file: its runs do not wait for this one's.
+    other = config_module.from_dict({"amili": {"creditor": "0123456789abcdef01234567"},
+                                     "output": {"folder": str(tmp_path)}})
+    with creditor_lock(config), creditor_lock(other):
+        pass
 
 
 def test_register_file_runs_the_job_and_describes_it(sandbox):

@@ -6,9 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger_export.paths import SAMPLES
-from ledger_export.payments_csv import PaymentFileError, PaymentRow, parse_payments, read_payments
+from ledger_export.payments_csv import PaymentFileError, PaymentRow, parse_payments, read_amount, read_payments
 
 TODAY = date(2025, 7, 1)
 HEADER = "invoice_number,case,amount,currency,bank_transaction_date,reference"
@@ -57,12 +59,11 @@ def test_an_upper_case_case_id_is_the_same_id():
     (",,10,,2025-06-17,R", "case/invoice_number: give the Amili case id or the invoice number"),
     (f"INV-1,{CASE},10,,2025-06-17,R", "case/invoice_number: give one of them, not both"),
     (",nope,10,,2025-06-17,R", "case: must be a 24-character Amili case id, got 'nope'"),
-    ("INV-1,,-5,,2025-06-17,R", "amount: must be more than 0, got -5"),
-    ("INV-1,,0,,2025-06-17,R", "amount: must be more than 0, got 0"),
-    ("INV-1,,10.005,,2025-06-17,R", "amount: has more than two decimals: 10.005"),
-    ("INV-1,,ten,,2025-06-17,R", "amount: is not an amount, got 'ten'"),
-    ("INV-1,,,,2025-06-17,R", "amount: is empty"),
-    ('INV-1,,"1,234.50",,2025-06-17,R', "amount: write it with one decimal sign, as 1234.50 or 1234,50, got 1,234.50"),
+    ("INV-1,,-5,,2025-06-17,R", "amount (column 3): must be more than 0, got -5"),
+    ("INV-1,,0,,2025-06-17,R", "amount (column 3): must be more than 0, got 0"),
+    ("INV-1,,10.0005,,2025-06-17,R", "amount (column 3): has more than two decimals: 10.0005"),
+    ("INV-1,,ten,,2025-06-17,R", "amount (column 3): is not an amount, got 'ten'"),
+    ("INV-1,,,,2025-06-17,R", "amount (column 3): is empty"),
     ("INV-1,,10,EUR,2025-06-17,R", "currency: must be SEK (the only currency Amili takes), got EUR"),
     ("INV-1,,10,,17/06/2025,R", "bank_transaction_date: must be a date written YYYY-MM-DD, got '17/06/2025'"),
     ("INV-1,,10,,20250617,R", "bank_transaction_date: must be a date written YYYY-MM-DD, got '20250617'"),
@@ -77,6 +78,104 @@ def test_each_validation_error_names_line_and_column(row, message):
     assert problem(f"{HEADER}\n{GOOD}\n{row}\n") == f"payments.csv:3: {message}"
 
 
+# The amount rule (payments_csv's docstring): read only when one reading is possible.
+SEMICOLONS = "amount;invoice_number;bank_transaction_date;reference"
+
+
+def amount(text: str) -> Decimal:
+    return parse(f"{SEMICOLONS}\n{text};INV-1;2025-06-17;R\n")[0].amount
+
+
+def amount_problem(text: str) -> str:
+    return problem(f"{SEMICOLONS}\n{text};INV-1;2025-06-17;R\n")
+
+
+@pytest.mark.parametrize("text,meant", [
+    ("1000", "1000.00"), ("1234,5", "1234.50"), ("1234.50", "1234.50"), ("0,5", "0.50"), ("+95.75", "95.75"),
+    ("12345,67", "12345.67"),
+    # Grouped in threes, with a decimal sign of another kind or none: one reading only.
+    ("1 000", "1000.00"), ("1\u00a0000,50", "1000.50"), ("1\u202f000", "1000.00"), ("12 345 678,9", "12345678.90"),
+    ("1.000,50", "1000.50"), ("1,000.50", "1000.50"), ("1.000.000", "1000000.00"), ("1,000,000", "1000000.00"),
+    ("1.234.567,89", "1234567.89"), ("999 999,99", "999999.99"),
+])
+def test_amounts_with_one_reading_are_read(text, meant):
+    assert amount(text) == Decimal(meant)
+
+
+@pytest.mark.parametrize("text,message", [
+    # The reproduced bug: each of these was read as 1.00, 1.00, 10.00 and 2.50.
+    ("1,000", "1,000 could be 1000 or 1 — write 1000 or 1000,00 (or 1,00 for 1)"),
+    ("1.000", "1.000 could be 1000 or 1 — write 1000 or 1000.00 (or 1.00 for 1)"),
+    ("10,000", "10,000 could be 10000 or 10 — write 10000 or 10000,00 (or 10,00 for 10)"),
+    ("2,500", "2,500 could be 2500 or 2,5 — write 2500 or 2500,00 (or 2,50 for 2,5)"),
+    ("10.005", "10.005 could be 10005 or 10.005 with three decimals — write 10005 or 10005.00"),
+])
+def test_an_amount_that_could_be_a_thousand_is_refused_saying_how_to_write_it(text, message):
+    assert amount_problem(text) == f"payments.csv:2: amount (column 1): {message}"
+
+
+def test_the_ambiguous_amount_names_the_column_where_it_is():
+    text = f"{HEADER}\n{GOOD}\n\"INV-1\",,\"1,000\",SEK,2025-06-17,R\n"
+    assert problem(text) == ("payments.csv:3: amount (column 3): 1,000 could be 1000 or 1 — write 1000 or "
+                             "1000,00 (or 1,00 for 1)")
+
+
+GROUPING = "group them in threes (1 234 567,50 or 1.234.567,50) or leave them out (1234567,50)"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("10 00", f"cannot tell where the thousands are in '10 00': {GROUPING}"),
+    ("1,00,000", f"cannot tell where the thousands are in '1,00,000': {GROUPING}"),
+    ("1 0000", f"cannot tell where the thousands are in '1 0000': {GROUPING}"),
+    ("1000 000", f"cannot tell where the thousands are in '1000 000': {GROUPING}"),
+    ("1.000 000", f"cannot tell where the thousands are in '1.000 000': {GROUPING}"),
+    ("1.000.50", f"cannot tell where the thousands are in '1.000.50': {GROUPING}"),
+    ("1,000,50", f"cannot tell where the thousands are in '1,000,50': {GROUPING}"),
+    ("1.0005", "has more than two decimals: 1.0005"),
+    ("12345,678", "has more than two decimals: 12345,678"),
+    ("1 000,505", "has more than two decimals: 1 000,505"),
+    ("1.000,505", "has more than two decimals: 1.000,505"),
+    ("1,", "is not an amount, got '1,'"),
+    (".5", "is not an amount, got '.5'"),
+    ("1..5", "is not an amount, got '1..5'"),
+    ("1e3", "is not an amount, got '1e3'"),
+    ("100 kr", "is not an amount, got '100 kr'"),
+    ("1  000", "is not an amount, got '1  000'"),
+    # Python's \d and Decimal() read these as 1000 and 100: a file should not.
+    ("\uff11\uff10\uff10\uff10", "write it with the digits 0-9, got '\uff11\uff10\uff10\uff10'"),
+    ("\u0661\u0660\u0660", "write it with the digits 0-9, got '\u0661\u0660\u0660'"),
+    ("1\u0660\u0660", "write it with the digits 0-9, got '1\u0660\u0660'"),
+])
+def test_amounts_with_no_single_reading_are_refused(text, message):
+    assert amount_problem(text) == f"payments.csv:2: amount (column 1): {message}"
+
+
+STYLES = [("", "."), ("", ","), (" ", ","), (" ", "."), ("\u00a0", ","), (".", ","), (",", ".")]
+
+
+def written(value: Decimal, group: str, decimal: str, show_cents: bool) -> str:
+    whole, cents = f"{value:.2f}".split(".")
+    groups = [whole[max(0, end - 3):end] for end in range(len(whole), 0, -3)][::-1]
+    return group.join(groups) + (decimal + cents if show_cents else "")
+
+
+@given(value=st.decimals(min_value="0.01", max_value="99999999999.99", places=2),
+       style=st.sampled_from(STYLES), show_cents=st.booleans())
+def test_an_amount_as_a_spreadsheet_writes_it_is_read_right_or_refused_never_misread(value, style, show_cents):
+    group, decimal = style
+    show_cents = show_cents or value != value.to_integral_value()
+    text = written(value, group, decimal, show_cents)
+    # Refused exactly when a point or comma groups a single thousand with nothing after it: 1,000.
+    ambiguous = group in ".," and not show_cents and text.count(group) == 1
+    try:
+        read = read_amount(text)
+    except ValueError as exc:
+        assert ambiguous, f"{text}: {exc}"
+        assert " could be " in str(exc)
+    else:
+        assert not ambiguous and read == value, text
+
+
 def test_today_itself_is_not_the_future():
     assert parse(f"{HEADER}\nINV-1,,10,,2025-07-01,R\n")[0].bank_transaction_date == TODAY
 
@@ -84,7 +183,7 @@ def test_today_itself_is_not_the_future():
 def test_every_bad_row_is_reported_at_once_one_line_each():
     text = "\n".join([HEADER, "INV-1,,-5,,2025-06-17,A", GOOD, "INV-2,,10,USD,2099-01-01,B", "INV-3,,10,,2025-06-17,BG-1"])
     assert problem(text).splitlines() == [
-        "payments.csv:2: amount: must be more than 0, got -5",
+        "payments.csv:2: amount (column 3): must be more than 0, got -5",
         "payments.csv:4: currency: must be SEK (the only currency Amili takes), got USD; "
         "bank_transaction_date: 2099-01-01 is in the future (today is 2025-07-01)",
         "payments.csv:5: reference: BG-1 is also on line 3: each payment needs its own reference",
@@ -93,7 +192,7 @@ def test_every_bad_row_is_reported_at_once_one_line_each():
 
 def test_line_numbers_count_physical_lines():
     text = f'{HEADER}\n\n"INV-\n1",,-1,,2025-06-17,R\n'  # a blank line, then a quoted field over two lines
-    assert problem(text) == "payments.csv:3: amount: must be more than 0, got -1"
+    assert problem(text) == "payments.csv:3: amount (column 3): must be more than 0, got -1"
 
 
 @pytest.mark.parametrize("header,message", [

@@ -7,6 +7,7 @@ import requests
 import simplejson
 
 from ledger_export.paths import SAMPLES
+from ledger_export.sandbox.payments import UNREADABLE_ANSWERS, UNREADABLE_BODY
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 INSERTION_FAILURE = {"code": 422, "message": "Insertion failure: 1 document(s) contain(s) error(s)"}
@@ -114,3 +115,16 @@ def test_post_needs_a_key(sandbox, known_line):
     response = requests.post(f"{sandbox.base_url}/creditor--payments", json=payment(known_line), timeout=5)
     assert response.status_code == 401
     assert sandbox.db["creditor--payments"].count_documents({}) == 7
+
+
+def test_an_unreadable_answer_is_a_201_that_is_not_json_and_the_payment_is_stored(sandbox, known_line):
+    sandbox.app.config[UNREADABLE_ANSWERS] = True
+    response = post(sandbox, payment(known_line, creditor_payment_reference="UNREADABLE-1"))
+    assert response.status_code == 201 and response.content == UNREADABLE_BODY
+    assert response.headers["Content-Type"].startswith("text/html")
+    with pytest.raises(ValueError):
+        response.json()
+    item = sandbox.db["creditor--payments"].find_one({"creditor_payment_reference": "UNREADABLE-1"})
+    assert item["status"] == "completed" and item["settled_amount"] == 100.0
+    # A refused payment keeps Eve's readable 422: only stored payments lose their answer.
+    assert post(sandbox, payment(known_line, currency="EUR")).status_code == 422

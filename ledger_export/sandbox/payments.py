@@ -7,6 +7,11 @@ excludes the other, the Cerberus idiom for exclusive-or). A stored payment
 is then settled against the specifications' invoice data: found means
 "completed", unknown invoice or case means "error" with a reason, still
 stored, as Amili reports it.
+
+A test can make every stored payment's answer unreadable (a 201 whose body
+is not JSON, as a proxy or a failing gateway rewrites it):
+``sandbox.app.config[UNREADABLE_ANSWERS] = True``. The payment is stored
+all the same, which is the point: the client must not call it "not sent".
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from .data import now
 
 # The sample creditor's account at Amili, as in samples/amili/creditor--payments.json.
 SANDBOX_ACCOUNT = "674dbeaf08847b9501cc9132"
+UNREADABLE_ANSWERS = "SANDBOX_PAYMENT_ANSWERS_UNREADABLE"
+UNREADABLE_BODY = b"<html><body><h1>201 Created</h1></body></html>\n"
 NOT_FOUND = {"case": "creditor_payment.status_reason.case_not_found",
              "invoice_number": "creditor_payment.status_reason.invoice_number_not_found"}
 
@@ -103,4 +110,8 @@ def on_post_post(resource: str, request, response) -> None:
         stored = collection.find_one({"_id": ObjectId(item["_id"])}) if "_id" in item else None
         if stored is not None:
             item["_payment_status"] = stored.get("status")
+    if current_app.config.get(UNREADABLE_ANSWERS):
+        response.set_data(UNREADABLE_BODY)
+        response.mimetype = "text/html"
+        return
     response.set_data(json.dumps(body))
