@@ -309,7 +309,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
             raise RegisterError(f"the outputs are in place in {folder}, but the register could not note run "
                                 f"{run_id} as exported ({exc}); the next run of ledger-export settles it from "
                                 f"the files, so nothing will be booked twice") from exc
-    placed = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs}))
+    # The self-invoices are described on their own line (kept and new ones alike).
+    placed = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs} - {DOCUMENTS}))
     return ExportResult(data.period, folder, data, ledger, summary, files=placed, requests=source.requests,
                         documents=documents, skipped=skipped, drift=drift, settled=register.settled,
                         run_id=run_id)
