@@ -26,9 +26,13 @@ def _add_output_flags(p: argparse.ArgumentParser) -> None:
                    help="log every request made to Amili (never the token)")
 
 
-def _add_source_flags(p: argparse.ArgumentParser) -> None:
+def _add_config_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", metavar="FILE",
                    help="configuration file (default: ledger-export.toml here, if present)")
+
+
+def _add_source_flags(p: argparse.ArgumentParser) -> None:
+    _add_config_flag(p)
     p.add_argument("--creditor", metavar="ID", help="Amili creditor id (overrides [amili] creditor)")
     p.add_argument("--base-url", metavar="URL", help="Amili API base URL (overrides [amili] base_url)")
     p.add_argument("--out", metavar="DIR", help="output root folder (overrides [output] folder)")
@@ -116,8 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "settled with status error).")
     p.add_argument("file", metavar="FILE.csv", help="the payments (comma or semicolon separated, UTF-8)")
     p.add_argument("--dry-run", action="store_true", help="check the file and Amili's references; send nothing (takes no lock)")
-    p.add_argument("--config", "-c", metavar="FILE",
-                   help="configuration file (default: ledger-export.toml here, if present)")
+    _add_config_flag(p)
     p.add_argument("--creditor", metavar="ID", help="Amili creditor id (overrides [amili] creditor)")
     p.add_argument("--base-url", metavar="URL", help="Amili API base URL (overrides [amili] base_url)")
     _add_output_flags(p)
@@ -130,8 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = actions.add_parser("show", help="list the runs, their status, files and payouts",
                            description="List every run in the register: period, mode, status (pending, exported, "
                                        "nothing new, abandoned), when it started, its files and payouts.")
-    p.add_argument("--config", "-c", metavar="FILE",
-                   help="configuration file (default: ledger-export.toml here, if present)")
+    _add_config_flag(p)
     p.add_argument("--out", metavar="DIR", help="output root folder (overrides [output] folder)")
     p.add_argument("--period", metavar="LABEL", help="only this period's runs (e.g. 2025-06)")
     p.add_argument("--payouts", action="store_true", help="list each run's payouts too")
@@ -139,8 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = actions.add_parser("rebuild", help="rebuild a missing or empty register from the periods' manifests",
                            description="Write the register again from the manifest.json files the exports left "
                                        "in the period folders. Refuses a register that still holds anything.")
-    p.add_argument("--config", "-c", metavar="FILE",
-                   help="configuration file (default: ledger-export.toml here, if present)")
+    _add_config_flag(p)
     p.add_argument("--out", metavar="DIR", help="output root folder (overrides [output] folder)")
     p.set_defaults(handler=_cmd_register_rebuild, creditor=None, base_url=None)
 
