@@ -118,8 +118,10 @@ JWT_ALGORITHMS = ("ES512", "ES384", "ES256", "RS512", "RS384", "RS256")
 def _company(t: Table) -> Company:
     d = Company()
     orgnr = t.get("orgnr", d.orgnr, str)
-    if orgnr and not re.fullmatch(r"\d{6}-\d{4}", orgnr):
-        raise t.error("orgnr", f"must be written nnnnnn-nnnn (with the hyphen), got {orgnr!r}")
+    # [0-9], not \d: "５５６６７７-８８９９" would pass \d and then fail in the SIE file's
+    # PC8 encoding, after the self-invoices were downloaded.
+    if orgnr and not re.fullmatch(r"[0-9]{6}-[0-9]{4}", orgnr):
+        raise t.error("orgnr", f"must be written nnnnnn-nnnn with digits 0-9 (and the hyphen), got {orgnr!r}")
     month = t.get("fiscal_year_start_month", d.fiscal_year_start_month, int)
     if not 1 <= month <= 12:
         raise t.error("fiscal_year_start_month", f"must be 1 to 12, got {month}")

@@ -40,7 +40,7 @@ def test_an_empty_list_and_a_lone_surrogate_encode_as_before():
 
 
 RAW = RawPeriod(
-    creditor="c1", period=JUNE, base_url="http://127.0.0.1:9",
+    creditor="686e6ed854377058c2dd10bd", period=JUNE, base_url="http://127.0.0.1:9",
     payouts=({"_id": "p1", "total_amount": Decimal("10.50"), "text": "Räkning ☃"},),
     specifications=tuple({"_id": f"s{n}", "amount": Decimal("1.25")} for n in range(3)),
     payments=(),

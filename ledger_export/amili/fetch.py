@@ -92,6 +92,7 @@ def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_
     for (ids, _), batch in zip(batches, found):
         _check_payout(batch, set(ids))
         lines.extend(batch)
+    _check_creditor(SPECIFICATIONS, lines, creditor)
     _check(PAYMENTS, payments, creditor, "booking_date", period)
     raw = RawPeriod(
         creditor=creditor,
@@ -172,6 +173,7 @@ def check_raw(raw: RawPeriod) -> None:
     """The checks an answer from Amili gets, for a raw snapshot read from disk (--from-raw)."""
     _check(PAYOUTS, raw.payouts, raw.creditor, "payout_date", raw.period)
     _check_payout(raw.specifications, {item.get("_id") for item in raw.payouts})
+    _check_creditor(SPECIFICATIONS, raw.specifications, raw.creditor)
     _unique(list(raw.specifications))
     _check(PAYMENTS, raw.payments, raw.creditor, "booking_date", raw.period)
 
@@ -181,13 +183,23 @@ def _reference(value: Any) -> Any:
     return value.get("_id") if isinstance(value, Mapping) else value
 
 
-def _check(resource: str, items: Iterable[dict], creditor: str, date_field: str, period: Period) -> None:
-    # The where filter does this on the server; an answer that ignored it must not reach the books.
+def _check_creditor(resource: str, items: Iterable[dict], creditor: str) -> None:
+    """Every record is the creditor's own. A line is asked for by its payout, not by creditor,
+    so a line of another creditor hung on our payout would pass every other check and be
+    booked as ours. Amili sends ``creditor`` on every record (all of samples/amili/ carry
+    it), so a record without one is refused too, not assumed to be ours."""
     for item in items:
         found = _reference(item.get("creditor"))
         if found != creditor:
-            raise ResponseFormatError(f"{resource} {item.get('_id')}: field 'creditor' is {found!r:.40}, "
+            shown = "missing" if found is None else f"{found!r:.40}"
+            raise ResponseFormatError(f"{resource} {item.get('_id')}: field 'creditor' is {shown}, "
                                       f"not the creditor {creditor} that was asked for")
+
+
+def _check(resource: str, items: Sequence[dict], creditor: str, date_field: str, period: Period) -> None:
+    # The where filter does this on the server; an answer that ignored it must not reach the books.
+    _check_creditor(resource, items, creditor)
+    for item in items:
         try:
             day = timestamps.parse_day(item.get(date_field))
         except ValueError as exc:

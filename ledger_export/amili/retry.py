@@ -82,7 +82,7 @@ def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = t
     value = (headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # isdigit() alone passes "²", which float() refuses
         return float(value)
     try:
         until = timestamps.parse(value).timestamp()

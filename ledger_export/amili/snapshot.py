@@ -15,16 +15,18 @@ sorted, so the same fetch gives the same bytes. Nothing here holds a secret.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import simplejson
 
-from ..errors import RecordError, SnapshotError
+from ..errors import PeriodError, RecordError, SnapshotError
 from ..files import StagedFile, publish, stage_file, staging_folder
-from ..period import Period
+from ..input_files import MB, read_regular_file
+from ..period import Period, iso_day
 from .fetch import RawPeriod
 from .models import CreditorPayment, PeriodData, Payout, Specification, stable_order
 
@@ -35,6 +37,13 @@ RESOURCES = {
     "payments": "creditor--payments.json",
 }
 INDEX = "snapshot.json"
+# snapshot.json is a few hundred bytes. The lists of a large creditor's quarter
+# are about 240 MB (78 MB for 100,000 lines, BENCHMARKS.md); four times that is
+# no snapshot of ours.
+INDEX_LIMIT = 1 * MB
+RESOURCE_LIMIT = 1024 * MB
+_ID = re.compile(r"[0-9a-f]{24}")  # as [amili] creditor
+_SHA256 = re.compile(r"[0-9a-f]{64}")  # as hexdigest() writes it
 
 
 def _encode(value: Any) -> str:
@@ -110,28 +119,120 @@ def find_snapshot(path: Path) -> Path:
 
 
 def load_snapshot(path: Path) -> RawPeriod:
+    """The snapshot in ``path``, read as strictly as an answer from Amili.
+
+    Nothing in it is taken as given: the index is checked field by field, each
+    list against its SHA-256 and its count, and the period is rebuilt from its
+    two dates (its label names the output folder, so a label that is not the
+    dates' own, such as ``../x``, is refused, never used). The first problem
+    is a SnapshotError naming the file and the field.
+    """
     folder = find_snapshot(path)
+    index = _read_index(folder / INDEX)
+    contents: dict[str, tuple] = {}
+    for attr, name in RESOURCES.items():
+        file = folder / name
+        data = _read_bytes(file, RESOURCE_LIMIT)
+        if hashlib.sha256(data).hexdigest() != index.sha256[name]:
+            raise SnapshotError(f"{file} was changed after it was fetched (SHA-256 differs from {INDEX})")
+        items = _json(file, data)
+        del data  # the bytes (78 MB for 100,000 lines) go before the items are copied into a tuple
+        if not isinstance(items, list):
+            raise SnapshotError(f"{file}: is not a JSON list of records but {_kind(items)}")
+        for n, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise SnapshotError(f"{file}: item [{n}] is not a JSON object but {_kind(item)}")
+        if len(items) != index.counts[attr]:
+            raise SnapshotError(f"{folder / INDEX}: field 'counts.{attr}' is {index.counts[attr]}, "
+                                f"but {name} holds {len(items)}")
+        contents[attr] = tuple(items)
+    return RawPeriod(creditor=index.creditor, period=index.period, base_url=index.base_url, **contents)
+
+
+@dataclass(frozen=True)
+class _Index:
+    creditor: str
+    base_url: str
+    period: Period
+    counts: dict[str, int]
+    sha256: dict[str, str]
+
+
+def _read_bytes(file: Path, limit: int) -> bytes:
+    return read_regular_file(file, limit, "raw snapshot file", SnapshotError)
+
+
+def _json(file: Path, data: bytes) -> Any:
     try:
-        index = loads((folder / INDEX).read_bytes())
-        if index.get("format") != FORMAT:
-            raise SnapshotError(f"{folder / INDEX}: format {index.get('format')!r} is not {FORMAT}")
-        contents: dict[str, tuple] = {}
-        for attr, name in RESOURCES.items():
-            data = (folder / name).read_bytes()
-            if hashlib.sha256(data).hexdigest() != index["sha256"][name]:
-                raise SnapshotError(f"{folder / name} was changed after it was fetched (SHA-256 differs)")
-            items = loads(data)
-            if not isinstance(items, list):
-                raise SnapshotError(f"{folder / name} is not a JSON list")
-            contents[attr] = tuple(items)
-        p = index["period"]
-        period = Period(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]), p["label"])
-        return RawPeriod(creditor=index["creditor"], period=period, base_url=index["base_url"],
-                         **contents)
-    except FileNotFoundError as exc:
-        raise SnapshotError(f"raw snapshot {folder} is incomplete: {exc.filename} is missing") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"raw snapshot {folder} is damaged: {exc}") from None
+        return loads(data)
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"{file}: is not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise SnapshotError(f"{file}: is nested too deeply to be a snapshot") from None
+    except ValueError as exc:  # simplejson's JSONDecodeError, and int() over 4300 digits
+        raise SnapshotError(f"{file}: is not valid JSON: {exc}") from None
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _read_index(file: Path) -> _Index:
+    index = _json(file, _read_bytes(file, INDEX_LIMIT))
+
+    def fail(field: str, problem: str) -> SnapshotError:
+        return SnapshotError(f"{file}: field '{field}' {problem}")
+
+    def get(mapping: Any, field: str, kind: type, what: str) -> Any:
+        value = mapping.get(field.rpartition(".")[2])
+        if type(value) is not kind:  # bool is no int, Decimal no int
+            raise fail(field, f"must be {what}, got {_kind(value)}" if value is not None else "is missing")
+        return value
+
+    if not isinstance(index, dict):
+        raise SnapshotError(f"{file}: is not a JSON object but {_kind(index)}")
+    if index.get("format") != FORMAT or type(index.get("format")) is not int:
+        raise fail("format", f"is {index.get('format')!r:.20}, not {FORMAT}: not a snapshot this version can read")
+    creditor = get(index, "creditor", str, "a creditor id")
+    if not _ID.fullmatch(creditor):
+        raise fail("creditor", f"must be a 24-character Amili id, got {creditor!r:.40}")
+    base_url = get(index, "base_url", str, "text")
+    if not base_url.isprintable():
+        raise fail("base_url", f"must be a URL, got {base_url!r:.60}")
+    p = get(index, "period", dict, "an object")
+    days = {}
+    for name in ("start", "end"):
+        text = get(p, f"period.{name}", str, "a date written YYYY-MM-DD")
+        try:
+            days[name] = iso_day(text)
+        except ValueError:
+            raise fail(f"period.{name}", f"must be a date written YYYY-MM-DD, got {text!r:.40}") from None
+    try:
+        period = Period(days["start"], days["end"])
+    except PeriodError as exc:
+        raise fail("period", f"cannot be booked: {exc}") from None
+    label = get(p, "period.label", str, "text")
+    if label != period.label:
+        # The label names the folder the outputs go to: only the dates' own is used.
+        raise fail("period.label", f"is {label!r:.40}, but the period {period.start} to {period.end} "
+                                   f"is labelled {period.label}")
+    counts_field = get(index, "counts", dict, "an object")
+    counts = {}
+    for attr in RESOURCES:
+        count = get(counts_field, f"counts.{attr}", int, "a whole number")
+        if count < 0:
+            raise fail(f"counts.{attr}", f"must be 0 or more, got {count}")
+        counts[attr] = count
+    hashes = get(index, "sha256", dict, "an object")
+    sha256 = {}
+    for name in RESOURCES.values():
+        value = hashes.get(name)
+        if type(value) is not str or not _SHA256.fullmatch(value):
+            problem = "is missing" if value is None else f"must be 64 hex digits, got {value!r:.70}"
+            raise SnapshotError(f"{file}: field 'sha256.{name}' {problem}")
+        sha256[name] = value
+    return _Index(creditor, base_url, period, counts, sha256)
 
 
 def period_data(raw: RawPeriod) -> PeriodData:

@@ -24,6 +24,9 @@ def parse(text: str) -> datetime:
 
 @lru_cache(maxsize=_DISTINCT)
 def _parse(text: str) -> datetime:
+    if not text.isascii():
+        # RFC 1123 is ASCII; the email parser's int() would read "１３" (full-width) as 13.
+        raise ValueError(f"is not an RFC 1123 date: {text!r:.60}")
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

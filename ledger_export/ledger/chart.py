@@ -34,6 +34,18 @@ class AccountNotInChartError(ChartError):
         self.missing = dict(missing)
 
 
+def _account_number(text: str) -> int | None:
+    """A #KONTO number as a number; None when it is none an account can have.
+
+    ASCII digits only: int() reads other scripts' digits ("١٩٣٠") too and raises on "²",
+    which isdigit() passes; and on more than 4300 digits, which no account has.
+    """
+    digits = text.lstrip("0")
+    if not (text.isascii() and text.isdigit() and len(digits) <= 4):
+        return None
+    return int(digits or "0")
+
+
 @dataclass(frozen=True)
 class Chart:
     # Account number -> name as the target ledger has it.
@@ -46,8 +58,9 @@ class Chart:
 
         sie = read_sie_file(path)
         # Names are often padded to a fixed width (SoftOne writes "Kassa     ").
-        accounts = {int(number): name.strip() for number, name in sie.accounts.items()
-                    if number.isdigit() and is_account(int(number))}
+        numbers = {number: _account_number(number) for number in sie.accounts}
+        accounts = {numbers[number]: name.strip() for number, name in sie.accounts.items()
+                    if is_account(numbers[number])}
         if not accounts:
             raise ChartError(f"{path}: has no #KONTO records with four-digit accounts; "
                              "export the chart of accounts (SIE 4 or SIE 1) from the ledger")

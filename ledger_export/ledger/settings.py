@@ -108,7 +108,7 @@ def _rate(t: Table, k: str, default: int | None) -> int | None:
 
 
 def _numeric_key(t: Table, k: str, what: str) -> int:
-    if not re.fullmatch(r"\d{1,4}", k):
+    if not re.fullmatch(r"[0-9]{1,4}", k):
         raise t.error(k, f"must be {what}")
     return int(k)
 
@@ -157,7 +157,7 @@ def _objects(t: Table) -> Mapping[int, tuple[tuple[str, str], ...]]:
         ot = t.table(k)
         objects = []
         for dim in sorted(ot.data, key=lambda d: (len(d), d)):
-            if not re.fullmatch(r"[1-9]\d{0,3}", dim):
+            if not re.fullmatch(r"[1-9][0-9]{0,3}", dim):
                 raise ot.error(dim, "must be a dimension number (1 cost centre, 6 project, ...)")
             value = ot.get(dim, None, str)
             if not value or not value.isprintable():

@@ -115,7 +115,7 @@ def check_header(file: SieFile, kind: str) -> Iterator[SieFinding]:
                 f"{record.label} \"{record.fields[0].text}\": the value is quoted; Fortnox refuses a "
                 "quoted #FLAGGA, #SIETYP, #ORGNR or #FORMAT value"))
     orgnr = _first(file.records, "#ORGNR")
-    if file.orgnr and not re.fullmatch(r"\d{6}-\d{4}", file.orgnr):
+    if file.orgnr and not re.fullmatch(r"[0-9]{6}-[0-9]{4}", file.orgnr):
         yield SieFinding(WARNING, orgnr.line, "orgnr", (
             f"#ORGNR {file.orgnr!r} is not written nnnnnn-nnnn: the spec wants a hyphen after the "
             "sixth digit (§11 #ORGNR) and Fortnox refuses it without"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import rules
+from . import fields, rules
 from .model import ERROR, WARNING, SieFile, SieFinding
 
 
@@ -51,9 +51,9 @@ def check_numbering(file: SieFile) -> Iterator[SieFinding]:
     """§11 #VER 7: numbered vouchers of one series come in ascending number order."""
     last: dict[str, tuple[int, int]] = {}
     for voucher in file.vouchers:
-        if not voucher.number.isdigit():
-            continue
-        number = int(voucher.number)
+        number, problem = fields.parse_int(voucher.number, "voucher number")
+        if problem or number < 0:
+            continue  # unnumbered, or not a plain number: nothing to order by
         previous = last.get(voucher.series)
         if previous is not None and number <= previous[0]:
             yield SieFinding(ERROR, voucher.line, "voucher-order", (

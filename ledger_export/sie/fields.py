@@ -12,8 +12,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
-_AMOUNT = re.compile(r"([+-]?)(\d+)(?:\.(\d*))?")
-_NUMBER = re.compile(r"-?\d+")
+# [0-9], not \d: a SIE field is ASCII digits, and Decimal()/int() would read other scripts' digits too.
+_AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]*))?")
+_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def parse_amount(text: str) -> tuple[Decimal | None, str | None]:
@@ -32,13 +33,13 @@ def parse_amount(text: str) -> tuple[Decimal | None, str | None]:
 
 def parse_quantity(text: str) -> tuple[Decimal | None, str | None]:
     # A quantity is not money: any number of decimals is fine, but it must be a number.
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
         return Decimal(text), None
     return None, f"quantity {text!r} is not a number"
 
 
 def parse_date(text: str) -> tuple[date | None, str | None]:
-    if not re.fullmatch(r"\d{8}", text):
+    if not re.fullmatch(r"[0-9]{8}", text):
         return None, f"date {text!r} is not written YYYYMMDD"
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:])), None
@@ -48,7 +49,10 @@ def parse_date(text: str) -> tuple[date | None, str | None]:
 
 def parse_int(text: str, what: str) -> tuple[int | None, str | None]:
     if _NUMBER.fullmatch(text):
-        return int(text), None
+        try:
+            return int(text), None
+        except ValueError:  # beyond int()'s 4300 digits: no year, type or checksum is that long
+            return None, f"{what} {text:.20}... ({len(text)} digits) is not a whole number that can be read"
     return None, f"{what} {text!r} is not a whole number"
 
 

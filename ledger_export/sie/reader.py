@@ -13,12 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
+from ..input_files import MB, read_regular_file
 from . import checksum, fields
 from .lexer import lex
 from .model import ERROR, SieBalance, SieError, SieFile, SieFinding, SieRecord, SieTrans, SieVoucher
 from .record_fields import FieldReader
 
 UTF8_BOM = b"\xef\xbb\xbf"
+# A SIE file of 100,000 voucher rows is about 6 MB; a file forty times that is no ledger export.
+SIZE_LIMIT = 256 * MB
 
 ROWS = ("#TRANS", "#RTRANS", "#BTRANS")
 BALANCES = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
@@ -269,11 +272,12 @@ def read_sie(data: bytes, name: str = "<bytes>") -> SieFile:
 
 
 def file_bytes(path: str | Path) -> bytes:
-    """The bytes of a SIE file on disk; SieError when it cannot be read."""
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise SieError(f"cannot read {path}: {exc.strerror or exc}") from None
+    """The bytes of a SIE file on disk; SieError when it cannot be read.
+
+    Only a regular file up to SIZE_LIMIT: a FIFO, a device or a folder is
+    refused without waiting on it or reading it (ledger_export/input_files.py).
+    """
+    return read_regular_file(path, SIZE_LIMIT, "SIE file", SieError)
 
 
 def read_sie_file(path: str | Path) -> SieFile:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..errors import printable
 from . import check_file, check_vouchers, rules
 from .model import ERROR, WARNING, SieError, SieFinding
 from .reader import file_bytes, read_sie
@@ -64,15 +65,17 @@ def findings_to_json(name: str, findings: list[SieFinding]) -> dict[str, Any]:
 
 
 def format_finding(name: str, finding: SieFinding) -> str:
+    """One line: a file name or a text quoted from the file cannot break it or reach the terminal raw."""
     where = f"{name}:{finding.line}" if finding.line is not None else name
-    return f"{where}: {finding.severity}: {finding.message}"
+    return printable(f"{where}: {finding.severity}: {finding.message}")
 
 
 def run_validate(paths: list[str], *, as_json: bool, out: TextIO) -> int:
     """Validate each file and print the findings; 0 when no file has an error, else 1.
 
-    A file that cannot be read is reported as an error of that file and the
-    others are still checked.
+    A file that cannot be read (missing, a folder, a FIFO, a device, larger
+    than reader.SIZE_LIMIT) is reported as an error of that file, without
+    waiting on it, and the others are still checked.
     """
     reports = []
     for path in paths:
@@ -92,5 +95,5 @@ def run_validate(paths: list[str], *, as_json: bool, out: TextIO) -> int:
             errors = sum(f.severity == ERROR for f in findings)
             warnings = len(findings) - errors
             summary = "ok" if not findings else f"{errors} error(s), {warnings} warning(s)"
-            out.write(f"{path}: {summary}\n")
+            out.write(printable(f"{path}: {summary}") + "\n")
     return 1 if any(has_errors(findings) for _, findings in reports) else 0

@@ -83,7 +83,7 @@ def sie_objects(objects: tuple[tuple[str, str], ...]) -> str:
         return "{}"  # almost every row: no cost centre or project, so skip building a list
     parts = []
     for dimension, object_id in objects:
-        if not str(dimension).isdigit():
+        if not (str(dimension).isascii() and str(dimension).isdigit()):
             raise SieWriteError(f"object list {objects!r}: dimension {dimension!r} must be a number")
         parts.append(f"{dimension} {text.quote(str(object_id))}")
     return "{" + " ".join(parts) + "}"
@@ -157,7 +157,7 @@ def render_sie(ledger: Ledger, company: Company, *, generated: date, program_ver
     """
     if line_ending not in ("\n", "\r\n"):
         raise ValueError(f"line_ending must be LF or CR LF, got {line_ending!r}")
-    if company.orgnr and not all(ch.isdigit() or ch == "-" for ch in company.orgnr):
+    if company.orgnr and not all(ch in "0123456789-" for ch in company.orgnr):
         raise SieWriteError(f"organisation number {company.orgnr!r} must be written nnnnnn-nnnn")
     start_month = fiscal_year_start_month or company.fiscal_year_start_month
     context = {
