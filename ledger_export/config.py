@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .input_files import MB, read_regular_file
 
 DEFAULT_FILE = "ledger-export.toml"
+CONFIG_LIMIT = 1 * MB  # a starter file is 5 kB
 
 
 class Table:
@@ -219,14 +221,17 @@ def load(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None 
             return from_dict({}, overrides=overrides)
         path = candidate
     path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"configuration file {path} does not exist")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} does not exist") from None
+        # A FIFO or a device named by -c must not hang or drain memory: a regular file, small.
+        doc = tomllib.loads(read_regular_file(path, CONFIG_LIMIT, "configuration file", ConfigError).decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     config = from_dict(doc, source=str(path), overrides=overrides)
     # A path in the file means "next to this file", wherever the run starts: run from another
     # folder, `export -c books/ledger-export.toml` must still find books/out and its register.

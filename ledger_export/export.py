@@ -28,6 +28,7 @@ from .config import Config
 from .document_names import document_file_names
 from .errors import LedgerExportError, NotFoundError, PeriodError, printable
 from .files import output_digest, publish, staging_folder
+from .input_files import MB, read_regular_file
 from .incremental import Seen, fetch_seen, since_moment
 from .jobs import documents_to_download, open_client, period_folder
 from .ledger import reconcile
@@ -45,6 +46,9 @@ from .writers.documents import FOLDER as DOCUMENTS, DocumentRecord, OnDisk, chec
 from .writers.documents import RunAll, document_findings, media_url_for
 from .writers.listing import voucher_listing
 from .writers.manifest import period_document_owners
+
+
+PDF_LIMIT = 256 * MB  # a self-invoice is tens of kilobytes
 
 
 class ReconciliationFailed(LedgerExportError):
@@ -173,7 +177,7 @@ def _offline_fetch(data: PeriodData, snapshot: Path, config: Config) -> Callable
         path = where.get(url)
         if path is None or path.is_symlink() or not path.is_file():
             raise NotFoundError(f"{url}: not downloaded before, and this run is offline (--from-raw)", url=url)
-        return path.read_bytes()
+        return read_regular_file(path, PDF_LIMIT, "self-invoice", NotFoundError)
 
     return fetch
 

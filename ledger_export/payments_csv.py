@@ -51,6 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import LedgerExportError
+from .input_files import MB, read_regular_file
 from .money import ORE, parse_amount
 
 REQUIRED = ("amount", "bank_transaction_date", "reference")
@@ -58,6 +59,7 @@ TARGETS = ("case", "invoice_number")
 OPTIONAL = ("currency",)
 COLUMNS = TARGETS + REQUIRED + OPTIONAL
 DELIMITERS = (";", ",", "\t")
+FILE_LIMIT = 64 * MB  # a year of daily payments is a few hundred kB
 CURRENCY = "SEK"
 # Excel's grouping spaces: space, no-break space, narrow no-break space, thin space.
 _SPACES = " \u00a0\u202f\u2009"
@@ -99,9 +101,10 @@ def read_payments(path: Path, *, today: date, name: str | None = None) -> tuple[
     path = Path(path)
     name = name or str(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PaymentFileError(name, [(None, f"cannot read it: {exc.strerror or exc}")]) from exc
+        # A regular file of bounded size: a FIFO or /dev/zero named by mistake must not hang the run.
+        data = read_regular_file(path, FILE_LIMIT, "payments file", LedgerExportError)
+    except LedgerExportError as exc:
+        raise PaymentFileError(name, [(None, str(exc).replace(f"cannot read {path}: ", "cannot read it: "))]) from None
     return parse_payments(data, name=name, today=today)
 
 

@@ -129,3 +129,20 @@ def test_a_regular_file_is_read_whole_up_to_the_limit(tmp_path):
     assert read_regular_file(path, len(data), "file", LedgerExportError) == data
     with pytest.raises(LedgerExportError, match="is 3.1 MB, more than the 3 MB a SIE file may be"):
         read_regular_file(path, 3 * MB, "SIE file", LedgerExportError)
+
+
+@pytest.mark.parametrize("command", [
+    ["export", "--period", "2025-06", "--dry-run", "--config", "{path}"],
+    ["payments", "register", "{path}", "--dry-run", "--config", str(SAMPLES / "ledger-export.toml")],
+])
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_configuration_or_payments_file_that_is_no_file_is_one_line_and_no_wait(tmp_path, command, kind):
+    if kind == "fifo":
+        path = tmp_path / "named.pipe"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    result = run_cli(*(part.replace("{path}", str(path)) for part in command), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert f"cannot read" in result.stderr and ("FIFO" in result.stderr or "character device" in result.stderr)

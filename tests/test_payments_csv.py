@@ -220,5 +220,5 @@ def test_a_header_only_file_holds_no_payments():
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(PaymentFileError, match=r"nope.csv: cannot read it: No such file"):
+    with pytest.raises(PaymentFileError, match=r"nope.csv: cannot read it: it does not exist"):
         read_payments(tmp_path / "nope.csv", today=TODAY)

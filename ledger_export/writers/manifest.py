@@ -17,12 +17,14 @@ from typing import Any
 from ..amili.models import PeriodData
 from ..errors import OutputError
 from ..files import Output, output_digest
+from ..input_files import MB, read_regular_file
 from ..ledger.model import ERROR, OK, WARNING, Ledger
 from ..money import ZERO, format_amount
 from .documents import FOLDER, DocumentRecord
 
 MANIFEST_VERSION = 1
 MANIFEST_PREFIX = "manifest"
+MANIFEST_LIMIT = 256 * MB  # 100,000 lines' manifest is under 1 MB
 _RANK = {OK: 0, WARNING: 1, ERROR: 2}
 
 
@@ -168,8 +170,5 @@ def period_document_owners(folder: Path) -> dict[str, tuple[str, str]]:
     """Every self-invoice the period's manifests vouch for: file name -> (payout id, SHA-256)."""
     owners: dict[str, tuple[str, str]] = {}
     for path in period_manifests(folder):
-        try:
-            owners.update(document_owners(path.read_bytes()))
-        except OSError as exc:
-            raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        owners.update(document_owners(read_regular_file(path, MANIFEST_LIMIT, "manifest", OutputError)))
     return owners
