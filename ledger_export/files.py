@@ -239,8 +239,16 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     os.unlink(src)
 
 
+# What a file system that cannot flush a folder answers; it says nothing about the renames themselves.
+_FOLDER_FSYNC_UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF})
+
+
 def _fsync_folder(folder: Path) -> None:
-    """Make the renames into ``folder`` survive a power cut (POSIX; a no-op where folders cannot be opened)."""
+    """Make the renames into ``folder`` survive a power cut (POSIX; a no-op where folders cannot be opened).
+
+    Any other failure (EIO, ENOSPC) means the renames may not survive, so it
+    fails the publish, which then moves everything back.
+    """
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -248,8 +256,9 @@ def _fsync_folder(folder: Path) -> None:
     try:
         fs_step("fsync", folder)
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        if exc.errno not in _FOLDER_FSYNC_UNSUPPORTED:
+            raise
     finally:
         os.close(fd)
 

@@ -132,6 +132,8 @@ def _open_lock_file(root: Path, path: Path) -> IO[str]:
     """
     try:
         root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        pass  # something that is not a folder is there: said just below, in words, not as "File exists"
     except OSError as exc:
         raise OutputError(f"cannot use {root} as the output folder: {exc.strerror or exc}") from exc
     if not root.is_dir():

@@ -181,7 +181,8 @@ class Register:
         path = root / REGISTER_FILE
         if read_only:
             _refuse_missing(root, path)
-            if not path.exists():
+            # Empty: a first run stopped (killed, disk full) before it wrote the register's tables.
+            if not path.exists() or path.stat().st_size == 0:
                 register = cls(root, _connect(":memory:", path, create=True), None)
             else:
                 register = cls(root, _connect(f"{path.resolve().as_uri()}?mode=ro", path, create=False), None)
@@ -548,6 +549,11 @@ def _connect(target: str, path: Path, *, create: bool) -> sqlite3.Connection:
         elif version != SCHEMA_VERSION or not {"runs", "exported_payouts", "run_files", "register_info"} <= tables:
             raise RegisterError(damaged)
         db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.OperationalError as exc:
+        # The disk (full, read-only, failing), not the file: "damaged, restore it" would send the
+        # bookkeeper after a backup for nothing.
+        db.close()
+        raise RegisterError(f"cannot open {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         db.close()
         raise RegisterError(f"{damaged} ({exc})") from exc
