@@ -9,7 +9,7 @@ settled by the register at the next start (register.py): the manifest is
 placed last, so it present means the set is complete.
 
 ``fs_step`` names each file-system step (write, fsync, rename, mkdir,
-commit) before it is taken. It does nothing in normal use; the crash tests
+unlink, commit) before it is taken. It does nothing in normal use; the crash tests
 hook it to kill the process or fail with ENOSPC at exactly that step.
 """
 
