@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from ..config import AmiliSettings
 from ..errors import AmiliError, AuthenticationError, ConfigError, ResponseFormatError
 from .answers import TRANSIENT, decode_json
+from .bounds import AttemptTooSlow, Bounds
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("ledger_export.amili")
@@ -82,7 +83,8 @@ class ApiCodeToken(TokenProvider):
 
     def __init__(self, base_url: str, api_code: str, private_key_pem: bytes, algorithm: str = "ES512",
                  session: requests.Session | None = None, clock: Callable[[], float] = time.time, *,
-                 timeout: tuple[float, float] = (10.0, 60.0), retry: RetryPolicy | None = None):
+                 timeout: tuple[float, float] = (10.0, 60.0), retry: RetryPolicy | None = None,
+                 bounds: Bounds | None = None):
         if not api_code:
             raise ConfigError("the Amili API code is empty")
         self.base_url = base_url.rstrip("/")
@@ -93,6 +95,7 @@ class ApiCodeToken(TokenProvider):
         self._clock = clock
         self._timeout = timeout
         self._retry = retry or RetryPolicy(max_retries=3, max_wait=30.0)
+        self._bounds = bounds or Bounds()
         self._token: str | None = None
         self._lock = threading.Lock()
         self.requests_made = 0
@@ -128,11 +131,25 @@ class ApiCodeToken(TokenProvider):
             # A fresh signature per attempt: a retry after a long Retry-After
             # must not send a JWT that has meanwhile expired.
             headers = {"X-API-Key": self._signed_request(), "Accept": "application/json"}
+            self._bounds.check_run(what, url)
             started = time.monotonic()
             self.requests_made += 1
+            ends = self._bounds.attempt_ends()
+            timeout = (self._timeout[0], self._bounds.read_timeout(self._timeout[1], ends))
             try:
-                response = self._session.get(url, headers=headers, timeout=self._timeout,
-                                             allow_redirects=False)
+                response = self._session.get(url, headers=headers, timeout=timeout, allow_redirects=False,
+                                             stream=True)
+                try:
+                    content = self._bounds.read_body(response, ends, url)
+                finally:
+                    response.close()
+            except AttemptTooSlow:
+                log.debug("%s -> too slow after %d ms (attempt %d)", what, (time.monotonic() - started) * 1000,
+                          budget.attempt)
+                self._bounds.check_run(what, url)
+                budget.wait(f"no whole answer within [amili] request_deadline "
+                            f"({self._bounds.request_deadline:g} s)", url=url)
+                continue
             except TRANSIENT as exc:
                 log.debug("%s -> %s after %d ms (attempt %d)", what, type(exc).__name__,
                           (time.monotonic() - started) * 1000, budget.attempt)
@@ -153,9 +170,9 @@ class ApiCodeToken(TokenProvider):
                 raise AmiliError(f"Amili answered {status} for {what} while issuing an access token",
                                  url=url, status=status)
             try:
-                body = decode_json(response.content)
+                body = decode_json(content)
             except ValueError:
-                body = _bare_token(response.content)
+                body = _bare_token(content)
                 if body is None:
                     raise ResponseFormatError(f"the answer to {what} ({status}) is neither JSON nor a token",
                                               url=url, status=status) from None
@@ -239,7 +256,9 @@ def token_provider(settings: AmiliSettings, environ: Mapping[str, str] = os.envi
             return ApiCodeToken(
                 settings.base_url, api_code, pem, settings.jwt_algorithm, session=session_factory(),
                 timeout=(settings.connect_timeout, settings.read_timeout),
-                retry=RetryPolicy(max_retries=settings.max_retries, max_wait=settings.max_wait, sleep=sleep))
+                retry=RetryPolicy(max_retries=settings.max_retries, max_wait=settings.max_wait, sleep=sleep),
+                bounds=Bounds(request_deadline=settings.request_deadline, run_deadline=settings.run_deadline,
+                              max_response_mb=settings.max_response_mb))
         except ConfigError as exc:
             raise ConfigError(f"private key file {path}: {exc}", key="amili.private_key_file") from None
     if api_key:
