@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..config import AmiliSettings
-from ..errors import AmiliError, AuthenticationError, ConfigError, ResponseFormatError
+from ..errors import AmiliError, AuthenticationError, ConfigError, LedgerExportError, ResponseFormatError
 from .answers import TRANSIENT, decode_json
 from .bounds import AttemptTooSlow, Bounds
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
@@ -37,6 +37,9 @@ JWT_LIFETIME = 600
 # are the names a token has been seen or could plausibly be under, tried in order.
 _TOKEN_KEYS = ("token", "access_token", "accesstoken", "api_key", "apikey", "x-api-key",
                "_token", "auth_token", "jwt")
+# Visible ASCII: what a JWT or an opaque key is made of, and all a header safely carries.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
 
 
@@ -60,13 +63,37 @@ class TokenProvider(ABC):
         """
 
 
+def _flaws(value: str) -> str | None:
+    """What in ``value`` an X-API-Key header cannot carry, in words that quote none of it."""
+    if _TOKEN_SHAPE.fullmatch(value):
+        return None
+    kinds = {"line break": any(c in _LINE_BREAKS for c in value),
+             "space": any(c.isspace() and c not in _LINE_BREAKS for c in value),
+             "control character": any(not c.isprintable() and not c.isspace() for c in value),
+             "non-ASCII character": any(ord(c) > 0x7F for c in value)}
+    return " and ".join(f"a {kind}" for kind, found in kinds.items() if found)
+
+
+def checked_token(value: str, source: str, error: type[LedgerExportError]) -> str:
+    """``value`` if it can travel as a header; else ``error`` naming ``source``, never showing the value.
+
+    requests would refuse a line break with the header (and so the token) in
+    its message, and http.client a non-Latin-1 character with a traceback.
+    """
+    flaws = _flaws(value)
+    if flaws is not None:
+        raise error(f"{source} holds {flaws}, which no access token has (tokens are printable ASCII "
+                    f"without spaces)")
+    return value
+
+
 class StaticToken(TokenProvider):
     """A ready access token (normally from the AMILI_API_KEY environment variable)."""
 
-    def __init__(self, value: str):
+    def __init__(self, value: str, *, source: str = "the Amili access token"):
         if not value:
-            raise ConfigError("the Amili access token is empty")
-        self._value = value
+            raise ConfigError(f"{source} is empty")
+        self._value = checked_token(value, source, ConfigError)
 
     def token(self) -> str:
         return self._value
@@ -183,7 +210,7 @@ class ApiCodeToken(TokenProvider):
                 raise AuthenticationError(
                     f"the answer to {what} ({status}) carries no access token we recognise "
                     f"(fields: {fields[:200]})", url=url, status=status)
-            return token
+            return checked_token(token, f"the access token in the answer to {what} ({status})", AuthenticationError)
 
 
 def _bare_token(content: bytes) -> str | None:
@@ -262,7 +289,7 @@ def token_provider(settings: AmiliSettings, environ: Mapping[str, str] = os.envi
         except ConfigError as exc:
             raise ConfigError(f"private key file {path}: {exc}", key="amili.private_key_file") from None
     if api_key:
-        return StaticToken(api_key)
+        return StaticToken(api_key, source=f"the environment variable {settings.api_key_env}")
     if settings.private_key_file:
         raise ConfigError(f"[amili] private_key_file is set but the environment variable "
                           f"{settings.api_code_env} is empty: set it to your Amili API code "
