@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -329,5 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"ledger-export: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        # Unwound by now: staging removed, lock released, requests in flight abandoned
+        # (their threads are daemons). A second Ctrl-C from here ends the process at once.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         print("ledger-export: interrupted", file=sys.stderr)
         return 130

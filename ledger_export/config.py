@@ -6,12 +6,14 @@ style keys), so the library never reads sys.argv.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .input_files import MB, read_regular_file
@@ -95,6 +97,12 @@ class AmiliSettings:
     max_wait: float = 120.0
     concurrency: int = 4
     page_size: int = 100
+    # Bounds on what Amili's answers may cost (amili/bounds.py): pages per list,
+    # seconds per request attempt and per run, megabytes per answer (decompressed).
+    max_pages: int = 10_000
+    request_deadline: float = 300.0
+    run_deadline: float = 3600.0
+    max_response_mb: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -139,11 +147,34 @@ def _positive(t: Table, k: str, default: Any, kind: Any) -> Any:
     return value
 
 
-def _amili(t: Table) -> AmiliSettings:
-    d = AmiliSettings()
-    base_url = t.get("base_url", d.base_url, str).rstrip("/")
+def _seconds(t: Table, k: str, default: float, *, zero: bool = False) -> float:
+    """A duration: TOML allows inf and nan, which no wait or deadline can be."""
+    value = t.get(k, default, (int, float))
+    if not math.isfinite(value):
+        raise t.error(k, f"must be a finite number of seconds, got {value}")
+    if value < 0 or (value == 0 and not zero):
+        raise t.error(k, f"must be {'0 or more' if zero else 'more than 0'}, got {value}")
+    return float(value)
+
+
+def _base_url(t: Table, default: str) -> str:
+    base_url = t.get("base_url", default, str).rstrip("/")
     if not re.match(r"https?://[^\s/]+", base_url):
         raise t.error("base_url", f"must be an http(s) URL, got {base_url!r}")
+    try:
+        # urllib refuses these only when a request is made: a port past 65535, an unclosed [.
+        parts = urlsplit(base_url)
+        parts.port
+    except ValueError as exc:
+        raise t.error("base_url", f"is not a usable URL ({exc}), got {base_url!r}") from None
+    if not parts.hostname:
+        raise t.error("base_url", f"has no host name, got {base_url!r}")
+    return base_url
+
+
+def _amili(t: Table) -> AmiliSettings:
+    d = AmiliSettings()
+    base_url = _base_url(t, d.base_url)
     creditor = t.get("creditor", d.creditor, str)
     if creditor and not re.fullmatch(r"[0-9a-f]{24}", creditor):
         raise t.error("creditor", f"must be a 24-character Amili id, got {creditor!r}")
@@ -156,6 +187,9 @@ def _amili(t: Table) -> AmiliSettings:
     page_size = _positive(t, "page_size", d.page_size, int)
     if page_size > 100:
         raise t.error("page_size", f"Amili serves at most 100 per page, got {page_size}")
+    max_response_mb = t.get("max_response_mb", d.max_response_mb, (int, float))
+    if not math.isfinite(max_response_mb) or max_response_mb <= 0:
+        raise t.error("max_response_mb", f"must be a finite number of megabytes more than 0, got {max_response_mb}")
     s = AmiliSettings(
         base_url=base_url,
         creditor=creditor,
@@ -164,12 +198,16 @@ def _amili(t: Table) -> AmiliSettings:
         private_key_file=t.get("private_key_file", d.private_key_file, str),
         jwt_algorithm=algorithm,
         media_url=media_url,
-        connect_timeout=float(_positive(t, "connect_timeout", d.connect_timeout, (int, float))),
-        read_timeout=float(_positive(t, "read_timeout", d.read_timeout, (int, float))),
+        connect_timeout=_seconds(t, "connect_timeout", d.connect_timeout),
+        read_timeout=_seconds(t, "read_timeout", d.read_timeout),
         max_retries=t.get("max_retries", d.max_retries, int),
-        max_wait=float(t.get("max_wait", d.max_wait, (int, float))),
+        max_wait=_seconds(t, "max_wait", d.max_wait, zero=True),
         concurrency=_positive(t, "concurrency", d.concurrency, int),
         page_size=page_size,
+        max_pages=_positive(t, "max_pages", d.max_pages, int),
+        request_deadline=_seconds(t, "request_deadline", d.request_deadline),
+        run_deadline=_seconds(t, "run_deadline", d.run_deadline),
+        max_response_mb=float(max_response_mb),
     )
     if s.max_retries < 0:
         raise t.error("max_retries", "must be 0 or more")

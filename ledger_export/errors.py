@@ -25,7 +25,9 @@ is a bug and keeps its traceback.
         │   └── OutcomeUnknownError  a POST failed in transit: it may or may not have been registered
         ├── ResponseFormatError  a body that is not the JSON Eve promises
         │   └── AnswerUnreadableError  a 2xx whose body cannot be read: a POST was stored all the same
-        └── InconsistentPagingError  the list changed under us and re-fetching did not settle it
+        ├── InconsistentPagingError  the list changed under us and re-fetching did not settle it,
+        │                        or its pages keep contradicting its _meta.total
+        └── LimitExceededError   amili/bounds.py: past [amili] max_pages, max_response_mb or run_deadline
 
 Subclasses defined next to their code are named with their module above.
 A voucher that does not balance is deliberately not in this tree

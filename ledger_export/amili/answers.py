@@ -33,9 +33,29 @@ def _no_constants(name: str) -> Any:
 _decimal = lru_cache(maxsize=8192)(Decimal)
 
 
+class NestedTooDeep(ValueError):
+    """JSON nested deeper than the parser's recursion allows: no answer of Eve's is, and reading
+    it again will not help."""
+
+
+# JSON that only just decodes would fail in whatever handles it next (writing
+# the raw snapshot recurses as deep, from further down the stack): it is decoded
+# with this many frames of the recursion limit held back.
+_HEADROOM = 100
+
+
+def _held_back(frames: int, content: bytes) -> Any:
+    if frames:
+        return _held_back(frames - 1, content)
+    return json.loads(content, parse_float=_decimal, parse_constant=_no_constants)
+
+
 def decode_json(content: bytes) -> Any:
     """JSON with every fraction as Decimal; NaN and Infinity are refused, not made floats."""
-    return json.loads(content, parse_float=_decimal, parse_constant=_no_constants)
+    try:
+        return _held_back(_HEADROOM, content)
+    except RecursionError:
+        raise NestedTooDeep("JSON nested too deeply to read") from None
 
 
 def readable(url: str, params: Mapping[str, Any] | None = None) -> str:
@@ -58,10 +78,10 @@ def post_failed(what: str, url: str, status: int) -> AmiliError:
                                f"registered; check before sending it again", url=url, status=status)
 
 
-def refusal(what: str, url: str, response: requests.Response) -> AmiliError:
-    """The error for an answer that is neither a success nor worth retrying."""
+def refusal(what: str, url: str, response: requests.Response, content: bytes) -> AmiliError:
+    """The error for an answer (its body: ``content``) that is neither a success nor worth retrying."""
     status = response.status_code
-    message, issues = eve_error(response.content)
+    message, issues = eve_error(content)
     message = message or response.reason or ""
     if status == 404:
         return NotFoundError(f"Amili has no such resource (404) for {what}", url=url, status=status)
@@ -94,14 +114,22 @@ def eve_error(content: bytes) -> tuple[str, Any]:
         return "", None
     error = body.get("_error")
     message = error.get("message") if isinstance(error, dict) else error
-    return " ".join(str(message).split()) if message else "", body.get("_issues")
+    # format_issues, not str(): a message nested a thousand deep would not print.
+    return format_issues(message) if message else "", body.get("_issues")
 
 
-def format_issues(issues: Any, prefix: str = "") -> str:
+# Eve's issues are a field or two deep; deeper is not Eve's, and is not followed
+# (a body nested a thousand levels would exhaust the recursion).
+_ISSUE_DEPTH = 8
+
+
+def format_issues(issues: Any, prefix: str = "", depth: int = 0) -> str:
     """Eve's ``_issues`` on one line: ``case: ...; invoice_number: ...``."""
+    if isinstance(issues, (dict, list)) and depth >= _ISSUE_DEPTH:
+        return f"{prefix}…"
     if isinstance(issues, dict):
-        return "; ".join(format_issues(v, f"{prefix}{k}.") if isinstance(v, dict)
-                         else f"{prefix}{k}: {format_issues(v)}" for k, v in issues.items())
+        return "; ".join(format_issues(v, f"{prefix}{k}.", depth + 1) if isinstance(v, dict)
+                         else f"{prefix}{k}: {format_issues(v, depth=depth + 1)}" for k, v in issues.items())
     if isinstance(issues, list):
-        return ", ".join(format_issues(v, prefix) for v in issues)
+        return ", ".join(format_issues(v, prefix, depth + 1) for v in issues)
     return " ".join(str(issues).split()) if issues is not None else ""

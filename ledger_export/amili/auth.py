@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..config import AmiliSettings
-from ..errors import AmiliError, AuthenticationError, ConfigError, ResponseFormatError
+from ..errors import AmiliError, AuthenticationError, ConfigError, LedgerExportError, ResponseFormatError
 from .answers import TRANSIENT, decode_json
+from .bounds import AttemptTooSlow, Bounds
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("ledger_export.amili")
@@ -36,6 +37,9 @@ JWT_LIFETIME = 600
 # are the names a token has been seen or could plausibly be under, tried in order.
 _TOKEN_KEYS = ("token", "access_token", "accesstoken", "api_key", "apikey", "x-api-key",
                "_token", "auth_token", "jwt")
+# Visible ASCII: what a JWT or an opaque key is made of, and all a header safely carries.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+_LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
 
 
@@ -59,13 +63,37 @@ class TokenProvider(ABC):
         """
 
 
+def _flaws(value: str) -> str | None:
+    """What in ``value`` an X-API-Key header cannot carry, in words that quote none of it."""
+    if _TOKEN_SHAPE.fullmatch(value):
+        return None
+    kinds = {"line break": any(c in _LINE_BREAKS for c in value),
+             "space": any(c.isspace() and c not in _LINE_BREAKS for c in value),
+             "control character": any(not c.isprintable() and not c.isspace() for c in value),
+             "non-ASCII character": any(ord(c) > 0x7F for c in value)}
+    return " and ".join(f"a {kind}" for kind, found in kinds.items() if found)
+
+
+def checked_token(value: str, source: str, error: type[LedgerExportError]) -> str:
+    """``value`` if it can travel as a header; else ``error`` naming ``source``, never showing the value.
+
+    requests would refuse a line break with the header (and so the token) in
+    its message, and http.client a non-Latin-1 character with a traceback.
+    """
+    flaws = _flaws(value)
+    if flaws is not None:
+        raise error(f"{source} holds {flaws}, which no access token has (tokens are printable ASCII "
+                    f"without spaces)")
+    return value
+
+
 class StaticToken(TokenProvider):
     """A ready access token (normally from the AMILI_API_KEY environment variable)."""
 
-    def __init__(self, value: str):
+    def __init__(self, value: str, *, source: str = "the Amili access token"):
         if not value:
-            raise ConfigError("the Amili access token is empty")
-        self._value = value
+            raise ConfigError(f"{source} is empty")
+        self._value = checked_token(value, source, ConfigError)
 
     def token(self) -> str:
         return self._value
@@ -82,7 +110,8 @@ class ApiCodeToken(TokenProvider):
 
     def __init__(self, base_url: str, api_code: str, private_key_pem: bytes, algorithm: str = "ES512",
                  session: requests.Session | None = None, clock: Callable[[], float] = time.time, *,
-                 timeout: tuple[float, float] = (10.0, 60.0), retry: RetryPolicy | None = None):
+                 timeout: tuple[float, float] = (10.0, 60.0), retry: RetryPolicy | None = None,
+                 bounds: Bounds | None = None):
         if not api_code:
             raise ConfigError("the Amili API code is empty")
         self.base_url = base_url.rstrip("/")
@@ -93,6 +122,7 @@ class ApiCodeToken(TokenProvider):
         self._clock = clock
         self._timeout = timeout
         self._retry = retry or RetryPolicy(max_retries=3, max_wait=30.0)
+        self._bounds = bounds or Bounds()
         self._token: str | None = None
         self._lock = threading.Lock()
         self.requests_made = 0
@@ -128,11 +158,25 @@ class ApiCodeToken(TokenProvider):
             # A fresh signature per attempt: a retry after a long Retry-After
             # must not send a JWT that has meanwhile expired.
             headers = {"X-API-Key": self._signed_request(), "Accept": "application/json"}
+            self._bounds.check_run(what, url)
             started = time.monotonic()
             self.requests_made += 1
+            ends = self._bounds.attempt_ends()
+            timeout = (self._timeout[0], self._bounds.read_timeout(self._timeout[1], ends))
             try:
-                response = self._session.get(url, headers=headers, timeout=self._timeout,
-                                             allow_redirects=False)
+                response = self._session.get(url, headers=headers, timeout=timeout, allow_redirects=False,
+                                             stream=True)
+                try:
+                    content = self._bounds.read_body(response, ends, url)
+                finally:
+                    response.close()
+            except AttemptTooSlow:
+                log.debug("%s -> too slow after %d ms (attempt %d)", what, (time.monotonic() - started) * 1000,
+                          budget.attempt)
+                self._bounds.check_run(what, url)
+                budget.wait(f"no whole answer within [amili] request_deadline "
+                            f"({self._bounds.request_deadline:g} s)", url=url)
+                continue
             except TRANSIENT as exc:
                 log.debug("%s -> %s after %d ms (attempt %d)", what, type(exc).__name__,
                           (time.monotonic() - started) * 1000, budget.attempt)
@@ -153,9 +197,9 @@ class ApiCodeToken(TokenProvider):
                 raise AmiliError(f"Amili answered {status} for {what} while issuing an access token",
                                  url=url, status=status)
             try:
-                body = decode_json(response.content)
+                body = decode_json(content)
             except ValueError:
-                body = _bare_token(response.content)
+                body = _bare_token(content)
                 if body is None:
                     raise ResponseFormatError(f"the answer to {what} ({status}) is neither JSON nor a token",
                                               url=url, status=status) from None
@@ -166,7 +210,7 @@ class ApiCodeToken(TokenProvider):
                 raise AuthenticationError(
                     f"the answer to {what} ({status}) carries no access token we recognise "
                     f"(fields: {fields[:200]})", url=url, status=status)
-            return token
+            return checked_token(token, f"the access token in the answer to {what} ({status})", AuthenticationError)
 
 
 def _bare_token(content: bytes) -> str | None:
@@ -239,11 +283,13 @@ def token_provider(settings: AmiliSettings, environ: Mapping[str, str] = os.envi
             return ApiCodeToken(
                 settings.base_url, api_code, pem, settings.jwt_algorithm, session=session_factory(),
                 timeout=(settings.connect_timeout, settings.read_timeout),
-                retry=RetryPolicy(max_retries=settings.max_retries, max_wait=settings.max_wait, sleep=sleep))
+                retry=RetryPolicy(max_retries=settings.max_retries, max_wait=settings.max_wait, sleep=sleep),
+                bounds=Bounds(request_deadline=settings.request_deadline, run_deadline=settings.run_deadline,
+                              max_response_mb=settings.max_response_mb))
         except ConfigError as exc:
             raise ConfigError(f"private key file {path}: {exc}", key="amili.private_key_file") from None
     if api_key:
-        return StaticToken(api_key)
+        return StaticToken(api_key, source=f"the environment variable {settings.api_key_env}")
     if settings.private_key_file:
         raise ConfigError(f"[amili] private_key_file is set but the environment variable "
                           f"{settings.api_code_env} is empty: set it to your Amili API code "

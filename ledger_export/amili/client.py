@@ -4,6 +4,12 @@ Only GETs are retried: they read, so repeating one is harmless. A POST
 registers something, so one whose answer got lost is reported, never resent.
 Reading whole lists (paging, and lists that change while they are read) is
 lists.py's; the client lends it checked pages and its pool.
+
+Every answer is bounded (bounds.py): an attempt that has not its whole
+answer within ``[amili] request_deadline`` failed in transit, no answer may
+exceed ``[amili] max_response_mb``, and no request starts after
+``[amili] run_deadline``. Closing the client never waits for a request in
+flight (workers.py): Ctrl-C ends the run at once.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -25,10 +30,12 @@ from ..errors import (AmiliError, AnswerUnreadableError, AuthenticationError, Ou
                       ServiceUnavailableError)
 from ..progress import Progress
 from . import paging
-from .answers import TRANSIENT, clip, decode_json, json_object, post_failed, readable, refusal
+from .answers import TRANSIENT, NestedTooDeep, clip, decode_json, json_object, post_failed, readable, refusal
 from .auth import TokenProvider
+from .bounds import AttemptTooSlow, Bounds
 from .lists import ListQuery, ListReader, eve_query
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from .workers import Workers, run_all, stopping
 
 log = logging.getLogger("ledger_export.amili")
 
@@ -46,18 +53,21 @@ def _origin(url: str) -> tuple[str, str]:
 class AmiliClient:
     def __init__(self, base_url: str, tokens: TokenProvider, *, connect_timeout: float = 10,
                  read_timeout: float = 60, max_retries: int = 5, max_wait: float = 120,
-                 concurrency: int = 4, page_size: int = 100,
+                 concurrency: int = 4, page_size: int = 100, max_pages: int = 10_000,
+                 request_deadline: float = 300, run_deadline: float = 3600, max_response_mb: float = 100,
                  session_factory: Callable[[], requests.Session] = requests.Session,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
-                 progress: Progress | None = None):
-        if concurrency < 1 or page_size < 1:
-            raise ValueError("concurrency and page_size must be at least 1")
+                 progress: Progress | None = None, clock: Callable[[], float] = time.monotonic):
+        if concurrency < 1 or page_size < 1 or max_pages < 1:
+            raise ValueError("concurrency, page_size and max_pages must be at least 1")
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.timeout = (connect_timeout, read_timeout)
         self.concurrency = concurrency
         self.page_size = page_size
         self.progress = progress
+        self.bounds = Bounds(request_deadline=request_deadline, run_deadline=run_deadline,
+                             max_response_mb=max_response_mb, clock=clock, started=clock())
         self._retry = RetryPolicy(max_retries=max_retries, max_wait=max_wait, sleep=sleep,
                                   rng=rng if rng is not None else random.Random())
         self._sleep = sleep
@@ -65,12 +75,12 @@ class AmiliClient:
         # requests.Session is not documented thread-safe: each thread gets its own.
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
-        self._pool: ThreadPoolExecutor | None = None
+        self._workers: Workers | None = None
         self._lock = threading.Lock()
         self._requests = 0
         # Repeated texts of the items read by this client share one str each (paging.share_texts).
         self._texts: dict[str, str] = {}
-        self._lists = ListReader(page=self._page, map=self.map, page_size=page_size,
+        self._lists = ListReader(page=self._page, map=self.map, page_size=page_size, max_pages=max_pages,
                                  pause=self._pause_before_reading_again, url=self.url)
 
     @classmethod
@@ -78,7 +88,9 @@ class AmiliClient:
                       progress: Progress | None = None, **overrides: Any) -> AmiliClient:
         options = dict(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                        max_retries=settings.max_retries, max_wait=settings.max_wait,
-                       concurrency=settings.concurrency, page_size=settings.page_size)
+                       concurrency=settings.concurrency, page_size=settings.page_size,
+                       max_pages=settings.max_pages, request_deadline=settings.request_deadline,
+                       run_deadline=settings.run_deadline, max_response_mb=settings.max_response_mb)
         options.update(overrides)
         return cls(settings.base_url, tokens, progress=progress, **options)
 
@@ -92,11 +104,13 @@ class AmiliClient:
         self.close()
 
     def close(self) -> None:
+        """Release the sessions and the workers. Never waits: a request still in flight
+        (only when a failure or Ctrl-C left its round early) is abandoned."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            workers, self._workers = self._workers, None
             sessions, self._sessions = self._sessions, []
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if workers is not None:
+            workers.close()
         for session in sessions:
             session.close()
         closer = getattr(self.tokens, "close", None)
@@ -152,21 +166,16 @@ class AmiliClient:
 
         For work that waits on Amili, so the limit holds whoever asks. The first call (in
         that order) that raises makes this raise; calls not yet started are dropped.
-        ``fn`` must not call ``map`` (its worker would wait for the pool it occupies).
+        ``args`` is read lazily, one as each call may start. ``fn`` must not call ``map``
+        (its worker would wait for the pool it occupies).
         """
-        args = list(args)
-        if self.concurrency == 1 or len(args) <= 1:
-            return [fn(a) for a in args]
+        return run_all(self._pool, self.concurrency, fn, args)
+
+    def _pool(self) -> Workers:
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="amili")
-            pool = self._pool
-        futures = [pool.submit(fn, a) for a in args]
-        try:
-            return [f.result() for f in futures]
-        finally:
-            for f in futures:
-                f.cancel()
+            if self._workers is None:
+                self._workers = Workers(self.concurrency, "amili-worker")
+            return self._workers
 
     # -- machinery ----------------------------------------------------------------------
 
@@ -191,20 +200,28 @@ class AmiliClient:
                 self._sessions.append(session)
         return session
 
-    def _send(self, method: str, url: str, what: str, attempt: int, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, what: str, attempt: int, ends: float,
+              **kwargs: Any) -> tuple[requests.Response, bytes]:
+        """One attempt: the answer and its whole body, read by ``ends`` (AttemptTooSlow after)."""
         with self._lock:
             self._requests += 1
         started = time.monotonic()
+        timeout = (self.timeout[0], self.bounds.read_timeout(self.timeout[1], ends))
         try:
-            response = self._session().request(method, url, timeout=self.timeout,
-                                               allow_redirects=False, **kwargs)
-        except TRANSIENT as exc:
+            response = self._session().request(method, url, timeout=timeout, allow_redirects=False,
+                                               stream=True, **kwargs)
+            try:
+                body = self.bounds.read_body(response, ends, url, stopping())
+            finally:
+                # A body left unread takes its connection with it; a whole one was already released.
+                response.close()
+        except (*TRANSIENT, AttemptTooSlow) as exc:
             log.debug("%s -> %s after %d ms (attempt %d)", what, type(exc).__name__,
                       (time.monotonic() - started) * 1000, attempt)
             raise
         log.debug("%s -> %d in %d ms (attempt %d)", what, response.status_code,
                   (time.monotonic() - started) * 1000, attempt)
-        return response
+        return response, body
 
     def _request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
                  data: bytes | None = None, follow_redirects: bool = False,
@@ -218,6 +235,7 @@ class AmiliClient:
         redirects = attempts = 0
         while True:
             attempts += 1
+            self.bounds.check_run(short, url)
             token = self.tokens.token() if _origin(url) == _origin(self.base_url) else None
             headers = {"Accept": "application/json" if want_json else "*/*"}
             if token is not None:
@@ -225,8 +243,18 @@ class AmiliClient:
             if data is not None:
                 headers["Content-Type"] = "application/json"
             try:
-                response = self._send(method, url, clip(what, 1000), attempts,
-                                      params=params, data=data, headers=headers)
+                response, content = self._send(method, url, clip(what, 1000), attempts, self.bounds.attempt_ends(),
+                                               params=params, data=data, headers=headers)
+            except AttemptTooSlow:
+                problem = self._too_slow()
+                if not retryable:
+                    raise OutcomeUnknownError(f"{short} got no whole answer before {problem}: Amili may or may "
+                                              f"not have registered it; check before sending it again",
+                                              url=url) from None
+                if self.bounds.run_is_over():
+                    self.bounds.check_run(short, url)
+                budget.wait(f"no whole answer within {problem}", url=url)
+                continue
             except TRANSIENT as exc:
                 if not retryable:
                     raise OutcomeUnknownError(
@@ -256,11 +284,13 @@ class AmiliClient:
                 what = short = f"{method} {url}"
                 continue
             if not 200 <= status < 300:
-                raise refusal(short, url, response)
+                raise refusal(short, url, response, content)
             if not want_json:
-                return None, response.content
+                return None, content
             try:
-                return decode_json(response.content), response.content
+                return decode_json(content), content
+            except NestedTooDeep as exc:
+                raise ResponseFormatError(f"{short}: the answer ({status}) is {exc}", url=url, status=status) from None
             except ValueError as exc:
                 problem = f"the answer ({status}) is not JSON ({clip(str(exc), 80)})"
                 content_type = response.headers.get("Content-Type", "")
@@ -281,3 +311,9 @@ class AmiliClient:
                                                 url=url, status=status) from None
                 raise ResponseFormatError(f"{short}: {problem}; Content-Type {content_type or 'missing'}",
                                           url=url, status=status) from None
+
+    def _too_slow(self) -> str:
+        """Which deadline an attempt that ran out of time met, as the user sets it."""
+        if self.bounds.run_is_over():
+            return f"[amili] run_deadline ({self.bounds.run_deadline:g} s) ran out"
+        return f"[amili] request_deadline ({self.bounds.request_deadline:g} s)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ResponseFormatError
 
@@ -91,23 +91,40 @@ def read_page(body: Any, resource: str, number: int, url: str, texts: dict[str, 
     return Page(number, tuple(items), numbers["total"], numbers["max_results"])
 
 
-def inconsistency(pages: Sequence[Page]) -> str | None:
+class Inconsistency(NamedTuple):
+    """Why a reading's pages do not fit together."""
+
+    text: str
+    # The pages agree with each other but end before page 1's _meta.total: either
+    # items went missing between requests or the count is wrong (a list that grows
+    # or shrinks shows in the totals of its later pages instead).
+    total_contradicted: bool = False
+
+
+def is_last(page: Page) -> bool:
+    """Whether the server has nothing after ``page``: it is short or empty, whatever the total says."""
+    return len(page.items) < page.max_results
+
+
+def inconsistency(pages: Sequence[Page]) -> Inconsistency | None:
     """Why ``pages`` (page 1 first, in order) are not one consistent reading of a list, or None."""
     first = pages[0]
-    if len(pages) != first.page_count:
-        return f"{len(pages)} pages read, but page 1 makes it {first.page_count}"
     seen: set[str] = set()
     for page in pages:
         if page.total != first.total:
-            return f"page {page.number} counted {page.total} items where page 1 counted {first.total}"
+            return Inconsistency(f"page {page.number} counted {page.total} items where page 1 counted {first.total}")
         if page.max_results != first.max_results:
-            return (f"page {page.number} was served {page.max_results} per page "
-                    f"where page 1 was served {first.max_results}")
+            return Inconsistency(f"page {page.number} was served {page.max_results} per page "
+                                 f"where page 1 was served {first.max_results}")
         if len(page.items) != page.expected_length():
-            return f"page {page.number} held {len(page.items)} items, expected {page.expected_length()}"
+            short = len(page.items) < page.expected_length()
+            return Inconsistency(f"page {page.number} held {len(page.items)} items, expected "
+                                 f"{page.expected_length()}", total_contradicted=short)
         for item in page.items:
             if item["_id"] in seen:
-                return f"item {item['_id']} came twice"
+                return Inconsistency(f"item {item['_id']} came twice")
             seen.add(item["_id"])
+    if len(pages) != first.page_count:
+        return Inconsistency(f"{len(pages)} pages read, but page 1 makes it {first.page_count}")
     # Page lengths add up to the total and no id repeats, so len(seen) == total.
     return None

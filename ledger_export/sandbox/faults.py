@@ -3,12 +3,15 @@
 A WSGI middleware around the Eve app. Only API requests count (resources
 and media, not the login), numbered from 1; every Nth one gets the fault.
 Refusals (429, 5xx) happen before the app sees the request, as a gateway
-would refuse it; damaged answers (dropped, truncated, garbage) happen after
-the app handled it, as a network would lose it, so a dropped POST is stored.
+would refuse it; damaged answers (dropped, truncated, garbage, trickled,
+a gzip bomb) happen after the app handled it, as a network or a broken
+proxy would damage it, so a dropped POST is stored. ``false_total`` makes
+every list answer lie about its length, as a buggy count would.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -18,6 +21,9 @@ from dataclasses import dataclass, fields
 from http import HTTPStatus
 from typing import NamedTuple
 
+import simplejson
+
+NESTED = b"[" * 100_000 + b"]" * 100_000
 GARBAGE = b"<html><head><title>Amili</title></head><body>Service temporarily unavailable</body></html>\n"
 
 
@@ -31,6 +37,12 @@ class Faults:
     drop_every: int = 0  # every Nth: connection closed, no response at all
     truncate_every: int = 0  # every Nth: Content-Length promises more than is sent
     garbage_every: int = 0  # every Nth: 200 with a body that is not JSON
+    trickle_every: int = 0  # every Nth: the answer's body comes one byte per trickle_delay seconds
+    trickle_delay: float = 1.0
+    bomb_every: int = 0  # every Nth: 200 with a gzip body of a kilobyte per megabyte it inflates to
+    bomb_mb: int = 1024  # ... which is this many megabytes
+    nested_every: int = 0  # every Nth: 200 with JSON nested 100,000 levels deep
+    false_total: int = 0  # when set: every list answer's _meta.total says this many items
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -41,7 +53,7 @@ class Faults:
 
     def pick(self, n: int) -> str | None:
         """The fault for API request number ``n``; the most damaging wins when several fall due."""
-        for kind in ("drop", "truncate", "garbage", "rate_limit", "server_error"):
+        for kind in ("drop", "truncate", "bomb", "garbage", "nested", "trickle", "rate_limit", "server_error"):
             every = getattr(self, f"{kind}_every")
             if every and n % every == 0:
                 return kind
@@ -81,6 +93,32 @@ def _refusal(kind: str | None, faults: Faults) -> tuple[str, list, bytes] | None
         phrase = HTTPStatus(code).phrase
         return f"{code} {phrase}", [("Content-Type", "application/json")], _error_body(code, phrase)
     return None
+
+
+def _with_false_total(body: bytes, total: int) -> bytes:
+    """An Eve list answer whose _meta.total says ``total``; any other answer as it was."""
+    try:
+        answer = simplejson.loads(body, use_decimal=True)  # amounts keep their digits
+    except ValueError:
+        return body
+    if not isinstance(answer, dict) or not isinstance(answer.get("_meta"), dict):
+        return body
+    answer["_meta"]["total"] = total
+    return simplejson.dumps(answer, use_decimal=True).encode()
+
+
+_MEGABYTE_OF_SPACES = gzip.compress(b" " * 1024 * 1024, compresslevel=9)
+
+
+def _bomb(megabytes: int) -> list[bytes]:
+    """A gzip body inflating to ``megabytes`` MB: one small member, repeated (gzip allows many)."""
+    return [_MEGABYTE_OF_SPACES] * megabytes
+
+
+def _trickle(body: bytes, delay: float) -> Iterable[bytes]:
+    for i in range(len(body)):
+        time.sleep(delay)
+        yield body[i:i + 1]
 
 
 class _CloseAfter:
@@ -145,18 +183,29 @@ class FaultInjector:
 
         # The body is buffered, so its length is re-stated (and a truncation can lie about it).
         headers = [h for h in headers if h[0].lower() != "content-length"]
+        if faults.false_total and api and status.startswith("200"):
+            body = _with_false_total(body, faults.false_total)
         if kind == "drop":
             _close_socket(environ)
             # The server's attempt to send this meets the closed socket and
             # is dropped quietly; without a status it would log a traceback.
             start_response("500 Internal Server Error", [("Content-Length", "0")])
             return []
-        if kind == "garbage":
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(GARBAGE)))])
-            return [GARBAGE]
+        if kind in ("garbage", "nested"):
+            damaged = GARBAGE if kind == "garbage" else NESTED
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(damaged)))])
+            return [damaged]
         if kind == "truncate":
             start_response(status, headers + [("Content-Length", str(len(body) + 1024))])
             return _CloseAfter([body[: len(body) // 2]], environ)
+        if kind == "bomb":
+            bomb = _bomb(faults.bomb_mb)
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Encoding", "gzip"),
+                                      ("Content-Length", str(sum(map(len, bomb))))])
+            return bomb
+        if kind == "trickle":
+            start_response(status, headers + [("Content-Length", str(len(body)))])
+            return _trickle(body, faults.trickle_delay)
         start_response(status, headers + [("Content-Length", str(len(body)))])
         return [body]
 
