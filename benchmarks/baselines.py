@@ -20,7 +20,8 @@ from openpyxl import Workbook
 
 from ledger_export.ledger.model import Ledger
 from ledger_export.sie import writer as sie_writer
-from ledger_export.writers import workbook, xlsx
+from ledger_export.outputs import workbook
+from ledger_export.outputs import xlsx
 
 
 def plain_sie(ledger: Ledger) -> bytes:

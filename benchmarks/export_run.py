@@ -1,7 +1,7 @@
 """One period's whole export in this process, against a replay server, stage by stage.
 
 run.py starts this once per size in a fresh process, so the peak memory is
-that export's alone. It runs the real ``ledger_export.export.export`` and
+that export's alone. It runs the real ``ledger_export.jobs.export.export`` and
 times its stages by wrapping the functions it calls (STAGES below) where it
 calls them; each wrapper looks its function up in the module that defines
 it at call time, so a ``--patch`` file that replaces one there is measured.
@@ -37,19 +37,19 @@ GENERATED = date(2025, 7, 1)
 
 # (stage, module that calls it, name there, module that defines it, name there)
 STAGES = (
-    ("fetch", "ledger_export.export", "fetch_period", "ledger_export.amili.fetch", "fetch_period"),
-    ("parse", "ledger_export.export", "period_data", "ledger_export.amili.snapshot", "period_data"),
+    ("fetch", "ledger_export.jobs.export", "fetch_period", "ledger_export.amili.fetch", "fetch_period"),
+    ("parse", "ledger_export.jobs.export", "period_data", "ledger_export.amili.snapshot", "period_data"),
     # The raw snapshot is staged on disk right after the records are read (export._read).
-    ("snapshot", "ledger_export.export", "stage_snapshot", "ledger_export.amili.snapshot", "stage_snapshot"),
-    ("map", "ledger_export.export", "build_ledger", "ledger_export.ledger.vouchers", "build_ledger"),
-    ("documents", "ledger_export.export", "collect_documents", "ledger_export.writers.documents",
+    ("snapshot", "ledger_export.jobs.export", "stage_snapshot", "ledger_export.amili.snapshot", "stage_snapshot"),
+    ("map", "ledger_export.jobs.export", "build_ledger", "ledger_export.ledger.vouchers", "build_ledger"),
+    ("documents", "ledger_export.jobs.export", "collect_documents", "ledger_export.outputs.self_invoices",
      "collect_documents"),
-    ("summary", "ledger_export.export", "render_summary", "ledger_export.ledger.summary", "render_summary"),
-    ("sie", "ledger_export.outputs", "render_sie", "ledger_export.sie.writer", "render_sie"),
-    ("validate", "ledger_export.outputs", "validate_sie", "ledger_export.sie.validate", "validate"),
-    ("workbook", "ledger_export.outputs", "render_workbook", "ledger_export.writers.workbook", "render_workbook"),
-    ("manifest", "ledger_export.outputs", "render_manifest", "ledger_export.writers.manifest", "render_manifest"),
-    ("publish", "ledger_export.export", "publish", "ledger_export.files", "publish"),
+    ("summary", "ledger_export.jobs.export", "render_summary", "ledger_export.ledger.summary", "render_summary"),
+    ("sie", "ledger_export.outputs.bundle", "render_sie", "ledger_export.sie.writer", "render_sie"),
+    ("validate", "ledger_export.outputs.bundle", "validate_sie", "ledger_export.sie.validate", "validate"),
+    ("workbook", "ledger_export.outputs.bundle", "render_workbook", "ledger_export.outputs.workbook", "render_workbook"),
+    ("manifest", "ledger_export.outputs.bundle", "render_manifest", "ledger_export.outputs.manifest", "render_manifest"),
+    ("publish", "ledger_export.jobs.export", "publish", "ledger_export.core.files", "publish"),
 )
 
 
@@ -155,9 +155,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for patch in args.patch:
         runpy.run_path(str(patch), run_name="benchmark_patch")
     from ledger_export.amili.auth import StaticToken
-    from ledger_export.config import from_dict
-    from ledger_export.export import ExportOptions, export
-    from ledger_export.period import month, quarter
+    from ledger_export.jobs.config import from_dict
+    from ledger_export.jobs.export import ExportOptions, export
+    from ledger_export.core.period import month, quarter
 
     if args.tracemalloc:
         tracemalloc.start()

@@ -30,9 +30,9 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from ledger_export.amili import timestamps
-from ledger_export.money import ZERO, round_ore
-from ledger_export.paths import SAMPLES
-from ledger_export.period import Period, month, quarter
+from ledger_export.core.money import ZERO, round_ore
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import Period, month, quarter
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 BANK_ACCOUNT = 1930

@@ -2,7 +2,7 @@
 
 For each size: a seeded period with that many specification lines is
 served by a replay server (its own process, 127.0.0.1, fixed latency per
-request), and one fresh process runs ledger_export.export.export against
+request), and one fresh process runs ledger_export.jobs.export.export against
 it, timing each stage it calls (export_run.py). The plain writers the
 targets compare with run in that process right after the export, on the
 same lines and cells. Prints Markdown tables: one per size, then the

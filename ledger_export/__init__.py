@@ -1,8 +1,5 @@
 """ledger-export: Amili payouts to SIE 4, an audit workbook and self-invoice PDFs."""
 
-from importlib.metadata import PackageNotFoundError, version
+from ledger_export.core.version import __version__
 
-try:
-    __version__ = version("ledger-export")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+__all__ = ["__version__"]

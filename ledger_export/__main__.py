@@ -1,3 +1,3 @@
-from .cli import main
+from ledger_export.cli import main
 
 raise SystemExit(main())

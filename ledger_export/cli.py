@@ -15,8 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import LedgerExportError
+from ledger_export.core.version import __version__
+from ledger_export.core.errors import LedgerExportError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT, EXIT_EXPORTED_BEFORE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
 
@@ -185,13 +185,13 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def _progress(args: argparse.Namespace):
-    from .progress import NoProgress, Progress
+    from ledger_export.core.progress import NoProgress, Progress
 
     return NoProgress() if getattr(args, "quiet", False) else Progress()
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
-    from .errors import printable
+    from ledger_export.core.errors import printable
 
     if not getattr(args, "quiet", False):
         # The summary quotes texts from Amili's data: no escape sequence reaches the terminal.
@@ -199,7 +199,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def _load_config(args: argparse.Namespace):
-    from . import config
+    from ledger_export.jobs import config
 
     return config.load(args.config, overrides={
         "amili.creditor": args.creditor,
@@ -209,14 +209,14 @@ def _load_config(args: argparse.Namespace):
 
 
 def _period(args: argparse.Namespace):
-    from . import period
+    from ledger_export.core import period
 
     return period.choose(period=args.period, quarter_text=args.quarter,
                          date_from=args.date_from, date_to=args.date_to)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from ledger_export.jobs.demo import run_demo
 
     result = run_demo(Path(args.out), progress=_progress(args))
     _say(args, result.describe())
@@ -224,13 +224,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _gen_date(text: str):
-    from .period import parse_day
+    from ledger_export.core.period import parse_day
 
     return text if text in ("input", "today") else parse_day(text, "--gen-date")
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .export import ExportOptions, ReconciliationFailed, export
+    from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
 
     config = _load_config(args)
     given = any((args.period, args.quarter, args.date_from, args.date_to))
@@ -251,7 +251,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_payments_register(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from .payments import register_file
+    from ledger_export.jobs.payments import register_file
 
     run = register_file(_load_config(args), Path(args.file), today=date.today(), dry_run=args.dry_run)
     _say(args, run.describe())
@@ -259,9 +259,9 @@ def _cmd_payments_register(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .files import write_atomic
-    from .errors import OutputError
-    from .ledger.starter import starter_config
+    from ledger_export.core.files import write_atomic
+    from ledger_export.core.errors import OutputError
+    from ledger_export.jobs.starter import starter_config
 
     target = Path(args.path)
     if target.exists() and not args.force:
@@ -272,7 +272,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .jobs import fetch_snapshot
+    from ledger_export.jobs.fetch import fetch_snapshot
 
     config = _load_config(args)
     result = fetch_snapshot(config, _period(args), progress=_progress(args))
@@ -281,8 +281,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_register_show(args: argparse.Namespace) -> int:
-    from .register import Register
-    from .register_rebuild import show
+    from ledger_export.jobs.register import Register
+    from ledger_export.jobs.register_rebuild import show
 
     root = Path(_load_config(args).output.folder)
     with Register.open(root) as register:
@@ -293,8 +293,8 @@ def _cmd_register_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_register_rebuild(args: argparse.Namespace) -> int:
-    from .register import Owner
-    from .register_rebuild import rebuild
+    from ledger_export.jobs.register import Owner
+    from ledger_export.jobs.register_rebuild import rebuild
 
     config = _load_config(args)
     owner = Owner(config.amili.creditor, config.company.orgnr) if config.amili.creditor else None
@@ -303,8 +303,8 @@ def _cmd_register_rebuild(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox.server import serve_forever
-    from .sandbox.faults import Faults
+    from ledger_export.sandbox.server import serve_forever
+    from ledger_export.sandbox.faults import Faults
 
     faults = Faults(latency=args.latency, rate_limit_every=args.rate_limit_every,
                     server_error_every=args.error_every, drop_every=args.drop_every)
@@ -313,7 +313,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .sie.validate import run_validate
+    from ledger_export.sie.validate import run_validate
 
     return run_validate(args.files, as_json=args.json, out=sys.stdout)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 
-from ledger_export.money import round_ore
+from ledger_export.core.money import round_ore
 
 VAT_RATE = Decimal("0.25")
 INTEREST_RATE = Decimal("0.1025")  # dröjsmålsränta: reference rate + 8 percentage points

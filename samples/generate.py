@@ -25,7 +25,7 @@ import simplejson
 import selfinvoice
 from debtor_payments import Batch, Ids, Invoice, Line, at, build_lines
 from ledger_export.amili import timestamps
-from ledger_export.money import ZERO
+from ledger_export.core.money import ZERO
 
 SEED = 20250601
 CREDITOR = "686e6ed854377058c2dd10bd"

@@ -13,10 +13,10 @@ from types import MappingProxyType
 
 from ledger_export.amili import timestamps
 from ledger_export.amili.models import CreditorPayment, Payout, PeriodData, Specification
-from ledger_export.config import Company
+from ledger_export.core.settings import Company
 from ledger_export.ledger.model import OK, WARNING, Finding, Ledger, Line, Voucher
-from ledger_export.period import month
-from ledger_export.writers.documents import IN_PLACE, MISSING, DocumentRecord
+from ledger_export.core.period import month
+from ledger_export.outputs.self_invoices import IN_PLACE, MISSING, DocumentRecord
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 COMPANY = Company(name="Exempelbolaget AB", orgnr="556677-8899")
@@ -143,7 +143,7 @@ MAPPING_ROWS = (("ledger.bank_account", "1930"), ("ledger.categories.capital.art
 
 
 def render(**changes):
-    from ledger_export.writers.workbook import render_workbook
+    from ledger_export.outputs.workbook import render_workbook
 
     kwargs = dict(ledger=LEDGER, data=DATA, company=COMPANY, creditor=CREDITOR, generated=GENERATED,
                   tool_version="0.1.0", documents=DOCUMENTS, checksums={SIE_NAME: SIE_SHA},

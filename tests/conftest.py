@@ -45,7 +45,7 @@ def sandbox(sandbox_factory):
 def demo_period(tmp_path_factory):
     """The demo's June 2025 folder (raw/ snapshot, self-invoices/, books), made once over HTTP
     from the sandbox. Read-only: copy it (shutil.copytree) before changing anything in it."""
-    from ledger_export.demo import run_demo
+    from ledger_export.jobs.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo")
     run_demo(out)

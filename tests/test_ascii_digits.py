@@ -19,13 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from ledger_export import cli, config as config_module
+from ledger_export.sie.chart import read_chart
+from ledger_export import cli
+
+from ledger_export.jobs import config as config_module
 from ledger_export.amili import timestamps
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.client import AmiliClient
-from ledger_export.errors import ConfigError
+from ledger_export.core.errors import ConfigError
 from ledger_export.ledger.chart import Chart
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 
 SAMPLE_CONFIG = (SAMPLES / "ledger-export.toml").read_text(encoding="utf-8")
 
@@ -173,4 +176,4 @@ def test_a_chart_with_odd_account_numbers_keeps_only_four_ascii_digits(tmp_path)
         "#FLAGGA 0", "#SIETYP 4", '#KONTO 1930 "Bank"', '#KONTO 19\u00b20 "Superscript"',
         '#KONTO ' + "1" * 5000 + ' "Long"', '#KONTO 01510 "Kundfordringar"', "",
     ]).encode("cp437"))
-    assert dict(Chart.from_sie_file(path).accounts) == {1510: "Kundfordringar", 1930: "Bank"}
+    assert dict(read_chart(path).accounts) == {1510: "Kundfordringar", 1930: "Bank"}

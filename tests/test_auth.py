@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ledger_export.amili.auth import ApiCodeToken, StaticToken, find_token, token_provider
 from ledger_export.amili.retry import RetryPolicy
-from ledger_export.config import AmiliSettings
-from ledger_export.errors import AuthenticationError, ConfigError, ResponseFormatError
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.errors import AuthenticationError, ConfigError, ResponseFormatError
 from test_client_fakes import BASE, ScriptedAdapter, sequence
 
 API_CODE = "code-0f9e8d7c"

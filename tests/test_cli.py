@@ -61,7 +61,7 @@ def test_expected_problem_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
 
 
 def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path, capsys):
-    from ledger_export import config
+    from ledger_export.jobs import config
 
     target = tmp_path / "ledger-export.toml"
     assert cli.main(["init", str(target)]) == 0
@@ -74,7 +74,7 @@ def test_init_writes_a_starter_that_loads_and_refuses_to_overwrite(tmp_path, cap
 
 
 def test_dry_run_prints_summary_and_vouchers_and_writes_nothing(sandbox, tmp_path, monkeypatch, capsys):
-    from ledger_export.paths import SAMPLES
+    from ledger_export.core.resources import SAMPLES
 
     monkeypatch.setenv("AMILI_API_KEY", sandbox.api_key)
     code = cli.main(["export", "--period", "2025-06", "--config", str(SAMPLES / "ledger-export.toml"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 
 
 @pytest.fixture

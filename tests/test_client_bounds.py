@@ -20,17 +20,17 @@ import pytest
 import simplejson
 
 from ledger_export import cli
-from ledger_export import config as config_module
+from ledger_export.jobs import config as config_module
 from ledger_export.amili.answers import decode_json, eve_error
 from ledger_export.amili.auth import StaticToken, token_provider
 from ledger_export.amili.bounds import LimitExceededError
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.lists import ListQuery
-from ledger_export.errors import (InconsistentPagingError, OutcomeUnknownError, ResponseFormatError,
+from ledger_export.core.errors import (InconsistentPagingError, OutcomeUnknownError, ResponseFormatError,
                                   ServiceUnavailableError)
-from ledger_export.export import ExportOptions, export
-from ledger_export.paths import SAMPLES
-from ledger_export.period import month
+from ledger_export.jobs.export import ExportOptions, export
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import month
 from ledger_export.sandbox import Faults
 
 PAYOUTS = "finance--payouts"

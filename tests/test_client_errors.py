@@ -9,10 +9,10 @@ import pytest
 import simplejson
 
 from ledger_export.amili.client import AmiliClient
-from ledger_export.config import AmiliSettings
-from ledger_export.errors import (AmiliError, AuthenticationError, NotFoundError, RequestRejectedError,
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.errors import (AmiliError, AuthenticationError, NotFoundError, RequestRejectedError,
                                   ResponseFormatError)
-from ledger_export.progress import Progress
+from ledger_export.core.progress import Progress
 from test_client_fakes import BASE, FakeTokens, ScriptedAdapter, scripted_client, sequence
 
 OK = (200, {"ok": True})

@@ -21,8 +21,8 @@ import pytest
 
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.client import AmiliClient
-from ledger_export.errors import NotFoundError
-from ledger_export.paths import SAMPLES
+from ledger_export.core.errors import NotFoundError
+from ledger_export.core.resources import SAMPLES
 
 LINES = "/finance--payout-specifications"
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ledger_export.amili.client import AmiliClient
-from ledger_export.errors import InconsistentPagingError, ResponseFormatError
+from ledger_export.core.errors import InconsistentPagingError, ResponseFormatError
 from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, scripted_client, sequence
 
 RESOURCE = "finance--payout-specifications"

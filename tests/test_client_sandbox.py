@@ -15,9 +15,9 @@ from ledger_export.amili import timestamps
 from ledger_export.amili.auth import ApiCodeToken, StaticToken
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.retry import RetryPolicy
-from ledger_export.errors import (AuthenticationError, InconsistentPagingError, OutcomeUnknownError,
+from ledger_export.core.errors import (AuthenticationError, InconsistentPagingError, OutcomeUnknownError,
                                   RequestRejectedError)
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 from ledger_export.sandbox import Faults
 
 CREDITOR = "686e6ed854377058c2dd10bd"

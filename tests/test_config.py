@@ -1,7 +1,7 @@
 import pytest
 
-from ledger_export import config
-from ledger_export.errors import ConfigError
+from ledger_export.jobs import config
+from ledger_export.core.errors import ConfigError
 
 GOOD = """
 [company]
@@ -86,7 +86,7 @@ def test_private_key_path_is_relative_to_the_config_file(tmp_path, monkeypatch):
 def test_starter_file_loads_and_names_every_setting(tmp_path):
     import dataclasses
 
-    from ledger_export.ledger.starter import starter_config
+    from ledger_export.jobs.starter import starter_config
 
     path = tmp_path / "ledger-export.toml"
     path.write_text(starter_config(), encoding="utf-8")

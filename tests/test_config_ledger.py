@@ -2,11 +2,11 @@ import tomllib
 
 import pytest
 
-from ledger_export import config
-from ledger_export.errors import ConfigError
+from ledger_export.jobs import config
+from ledger_export.core.errors import ConfigError
 from ledger_export.ledger.mapping import AccountMap
 from ledger_export.ledger.settings import ArticleRule, LedgerSettings
-from ledger_export.ledger.starter import starter_config
+from ledger_export.jobs.starter import starter_config
 
 
 def ledger(doc: dict) -> LedgerSettings:

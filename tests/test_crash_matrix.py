@@ -35,15 +35,17 @@ from pathlib import Path
 import pytest
 import simplejson
 
-from ledger_export import cli, files
+from ledger_export import cli
+
+from ledger_export.core import files
 from ledger_export.amili.fetch import RawPeriod
 from ledger_export.amili.models import Payout
 from ledger_export.amili.snapshot import save_snapshot
-from ledger_export.document_names import document_file_names
-from ledger_export.lock import LOCK_FILE
-from ledger_export.paths import PROJECT_ROOT, SAMPLES
-from ledger_export.period import month
-from ledger_export.register import REGISTER_FILE, Register
+from ledger_export.amili.document_names import document_file_names
+from ledger_export.core.lock import LOCK_FILE
+from ledger_export.core.resources import PROJECT_ROOT, SAMPLES
+from ledger_export.core.period import month
+from ledger_export.jobs.register import REGISTER_FILE, Register
 
 CONFIG = SAMPLES / "ledger-export.toml"
 PERIOD = "2025-06"
@@ -240,8 +242,9 @@ def at_every_step(steps: list[tuple[str, str]], check: Callable[[int, str], None
 RUNNER = textwrap.dedent("""
     import json, os, shutil, signal, sys, traceback
     from pathlib import Path
-    from ledger_export import cli, files
-    import ledger_export.export, ledger_export.writers.workbook  # warm for every child
+    from ledger_export import cli
+    from ledger_export.core import files
+    import ledger_export.jobs.export, ledger_export.outputs.workbook  # warm for every child
 
     job = json.loads(sys.argv[1])
     base = Path(job["base"])
@@ -656,7 +659,8 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(period_folder, tmp_pat
 # ``ledger-export ARGS`` that stops just before step N and waits for a line on stdin to go on.
 PAUSED = textwrap.dedent("""
     import sys
-    from ledger_export import cli, files
+    from ledger_export import cli
+    from ledger_export.core import files
 
     n, args, count = int(sys.argv[1]), sys.argv[2:], 0
 

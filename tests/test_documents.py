@@ -9,10 +9,10 @@ import pytest
 
 from audit_pack import PAYOUTS
 from ledger_export.amili.models import Document
-from ledger_export.config import AmiliSettings
-from ledger_export.errors import NotFoundError, ServiceUnavailableError
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
 from ledger_export.ledger.model import WARNING
-from ledger_export.writers.documents import (FAILED, IN_PLACE, MISSING, REJECTED, OnDisk, collect_documents,
+from ledger_export.outputs.self_invoices import (FAILED, IN_PLACE, MISSING, REJECTED, OnDisk, collect_documents,
                                              document_findings, media_url, media_url_for)
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from audit_pack import PAYOUTS
 from ledger_export.amili.models import Document
-from ledger_export.document_names import document_file_names
+from ledger_export.amili.document_names import document_file_names
 
 BASE = PAYOUTS[2]
 

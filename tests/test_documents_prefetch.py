@@ -6,8 +6,8 @@ import hashlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ledger_export.errors import NotFoundError, ServiceUnavailableError
-from ledger_export.writers.documents import FAILED, IN_PLACE, MISSING, OnDisk, missing_documents
+from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
+from ledger_export.outputs.self_invoices import FAILED, IN_PLACE, MISSING, OnDisk, missing_documents
 from test_documents import PDF, URL, FakeAmili, FlakyAmili, collect, commission, staged, url
 
 

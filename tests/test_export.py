@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import simplejson
 
-from ledger_export import config as config_module
+from ledger_export.jobs import config as config_module
 from ledger_export.amili.auth import StaticToken
-from ledger_export.demo import run_demo
-from ledger_export.export import ExportOptions, ReconciliationFailed, export
-from ledger_export.paths import SAMPLES
-from ledger_export.period import month
+from ledger_export.jobs.demo import run_demo
+from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import month
 from ledger_export.sie.reader import read_sie
 
 JUNE = month("2025-06")

@@ -8,7 +8,7 @@ from datetime import date
 import openpyxl
 import pytest
 
-from ledger_export.export import ExportOptions, ReconciliationFailed, export
+from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
 from test_export import JUNE, run, sample_config
 
 FIXED = ExportOptions(generated=date(2025, 7, 1))
@@ -115,7 +115,7 @@ def test_missing_self_invoice_fails_under_strict_and_writes_no_books(sandbox, tm
 
 
 def test_a_crash_while_writing_outputs_leaves_no_partial_set(sandbox, tmp_path, monkeypatch):
-    import ledger_export.outputs as export_module
+    import ledger_export.outputs.bundle as export_module
 
     def crash(**kwargs):
         raise RuntimeError("injected crash after the SIE file was rendered")

@@ -21,17 +21,17 @@ import pytest
 from bson import ObjectId
 
 from ledger_export import cli
-from ledger_export import config as config_module
+from ledger_export.jobs import config as config_module
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS
-from ledger_export.errors import (InconsistentPagingError, LedgerExportError, ResponseFormatError,
+from ledger_export.core.errors import (InconsistentPagingError, LedgerExportError, ResponseFormatError,
                                   ServiceUnavailableError)
-from ledger_export.export import ExportOptions, ReconciliationFailed, export
-from ledger_export.paths import SAMPLES
-from ledger_export.period import month
-from ledger_export.register import Register
+from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import month
+from ledger_export.jobs.register import Register
 from ledger_export.sandbox import Faults, Sandbox
-from ledger_export.writers.documents import FOLDER as SELF_INVOICES
+from ledger_export.outputs.self_invoices import FOLDER as SELF_INVOICES
 
 JUNE = month("2025-06")
 CREDITOR = "686e6ed854377058c2dd10bd"

@@ -11,8 +11,8 @@ import pytest
 
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS, RawPeriod, fetch_period
-from ledger_export.errors import ResponseFormatError
-from ledger_export.period import month
+from ledger_export.core.errors import ResponseFormatError
+from ledger_export.core.period import month
 from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, scripted_client
 
 CREDITOR = "686e6ed854377058c2dd10bd"
@@ -139,7 +139,7 @@ def test_a_record_the_filter_should_have_kept_out_is_refused_by_name(resource, b
 
 
 def test_periods_other_than_months_use_their_own_bounds():
-    from ledger_export.period import date_range
+    from ledger_export.core.period import date_range
 
     adapter = ScriptedAdapter(FakeEve({}))
     client = AmiliClient(BASE, FakeTokens(), session_factory=adapter.session_factory())

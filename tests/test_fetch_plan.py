@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS, expected_lines, fetch_period, plan_batches
-from ledger_export.errors import NotFoundError
+from ledger_export.core.errors import NotFoundError
 from test_client_fakes import BASE, FakeEve, item, scripted_client
 from test_fetch import CREDITOR, JUNE, line, payment, payout, wheres
 

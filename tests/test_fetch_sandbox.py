@@ -15,8 +15,8 @@ from ledger_export.amili.auth import ApiCodeToken, StaticToken
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS, fetch_period
 from ledger_export.amili.retry import RetryPolicy
-from ledger_export.paths import SAMPLES
-from ledger_export.period import month
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import month
 from ledger_export.sandbox import Faults
 
 CREDITOR = "686e6ed854377058c2dd10bd"

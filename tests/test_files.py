@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from ledger_export import files
-from ledger_export.errors import OutputError
-from ledger_export.files import (FILE_MODE, FOLDER_MODE, output_digest, publish, remove_stale_staging,
+from ledger_export.core import files
+from ledger_export.core.errors import OutputError
+from ledger_export.core.files import (FILE_MODE, FOLDER_MODE, output_digest, publish, remove_stale_staging,
                                  rename_noreplace, stage_file, staging_folder, write_atomic)
 
 

@@ -15,7 +15,7 @@ import pytest
 from bson import ObjectId
 
 from ledger_export import cli
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 
 LINES = "finance--payout-specifications"
 OTHER = "5f0000000000000000000001"

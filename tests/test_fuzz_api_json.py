@@ -25,8 +25,8 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from ledger_export.errors import RecordError, ResponseFormatError, printable
-from ledger_export.export import ReconciliationFailed
+from ledger_export.core.errors import RecordError, ResponseFormatError, printable
+from ledger_export.jobs.export import ReconciliationFailed
 from test_hostile_data import (DOCUMENT_NAMES, FORMULAS, INVALID_DATES, ODD_DATES, TEXTS, assert_clear_error,
                                assert_sound_books, payout_id, period_items, rebalance, run_raw)
 

@@ -23,18 +23,18 @@ import pytest
 import simplejson
 
 from ledger_export import cli
-from ledger_export import config as config_module
+from ledger_export.jobs import config as config_module
 from ledger_export.amili import timestamps
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.fetch import RawPeriod
 from ledger_export.amili.models import Payout
 from ledger_export.amili.snapshot import INDEX, RESOURCES, save_snapshot
-from ledger_export.document_names import document_file_names
-from ledger_export.errors import LedgerExportError
-from ledger_export.export import ExportOptions, export
-from ledger_export.paths import SAMPLES
-from ledger_export.period import month
-from ledger_export.register import Register
+from ledger_export.amili.document_names import document_file_names
+from ledger_export.core.errors import LedgerExportError
+from ledger_export.jobs.export import ExportOptions, export
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import month
+from ledger_export.jobs.register import Register
 from ledger_export.sie.validate import validate
 
 D = Decimal

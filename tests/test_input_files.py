@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger_export.errors import LedgerExportError
-from ledger_export.input_files import MB, read_regular_file
-from ledger_export.paths import SAMPLES
+from ledger_export.core.errors import LedgerExportError
+from ledger_export.core.input_files import MB, read_regular_file
+from ledger_export.core.resources import SAMPLES
 from ledger_export.sie.reader import SIZE_LIMIT
 
 GOOD = """#FLAGGA 0

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from test_ledger_records import one_payout, period_data
 
-from ledger_export.errors import LedgerExportError
+from ledger_export.sie.chart import read_chart
+from ledger_export.core.errors import LedgerExportError
 from ledger_export.ledger.chart import AccountNotInChartError, Chart, ChartError
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import build_ledger
@@ -15,7 +16,7 @@ needs_sample = pytest.mark.skipif(not SIE4.exists(), reason=f"SIE sample {SIE4} 
 
 @needs_sample
 def test_chart_reads_the_accounts_of_a_fortnox_or_visma_export():
-    chart = Chart.from_sie_file(SIE4)
+    chart = read_chart(SIE4)
     # SoftOne pads names to a fixed width; the padding is not part of the name.
     assert chart.accounts[1930] == "Checkräkningskonto"
     assert chart.accounts[1516] == "Tvistiga kundfordringar"
@@ -27,7 +28,7 @@ def test_chart_reads_the_accounts_of_a_fortnox_or_visma_export():
 def test_booking_on_an_account_the_chart_lacks_is_refused_naming_account_category_and_article():
     data = one_payout("creditor_commission", [("reminder", 60, 15), ("debt_collection", 180, 45)])
     with pytest.raises(AccountNotInChartError) as err:
-        build_ledger(data, LedgerSettings(), chart=Chart.from_sie_file(SIE4))
+        build_ledger(data, LedgerSettings(), chart=read_chart(SIE4))
     message = str(err.value)
     assert "has no account 2611 (used for creditor_commission/reminder, creditor_commission/debt_collection)" in message
     assert "3921 (used for creditor_commission/reminder, creditor_commission/debt_collection)" in message
@@ -40,7 +41,7 @@ def test_invoice_detail_names_the_article_of_a_missing_account():
     data = one_payout("creditor_outlay", [("verdict_fee", 300, 0), ("enforcement", 600, 0)])
     with pytest.raises(AccountNotInChartError, match=r"6062 \(used for creditor_outlay/verdict_fee, "
                                                      r"creditor_outlay/enforcement\)"):
-        build_ledger(data, LedgerSettings(), detail="invoice", chart=Chart.from_sie_file(SIE4))
+        build_ledger(data, LedgerSettings(), detail="invoice", chart=read_chart(SIE4))
 
 
 @needs_sample
@@ -48,7 +49,7 @@ def test_account_names_come_from_the_chart_when_given():
     capital = one_payout("capital", [("capital", 100, 0)])
     interest = one_payout("interest", [("interest", 5, 0)])
     data = period_data([*capital.payouts, *interest.payouts], [*capital.specifications, *interest.specifications])
-    ledger = build_ledger(data, LedgerSettings(), chart=Chart.from_sie_file(SIE4))
+    ledger = build_ledger(data, LedgerSettings(), chart=read_chart(SIE4))
     assert dict(ledger.account_names) == {1510: "Kundfordringar", 1930: "Checkräkningskonto",
                                           8313: "Ränteint fr kortfr fordr"}
 
@@ -57,12 +58,12 @@ def test_a_chart_without_accounts_is_refused(tmp_path):
     path = tmp_path / "empty.se"
     path.write_bytes(b'#FLAGGA 0\n#FORMAT PC8\n#SIETYP 4\n#FNAMN "X"\n')
     with pytest.raises(ChartError, match="has no #KONTO records"):
-        Chart.from_sie_file(path)
+        read_chart(path)
 
 
 def test_a_missing_chart_file_is_an_expected_error(tmp_path):
     with pytest.raises(LedgerExportError, match="nope.se"):
-        Chart.from_sie_file(tmp_path / "nope.se")
+        read_chart(tmp_path / "nope.se")
 
 
 def test_a_chart_check_lists_many_missing_accounts_compactly():

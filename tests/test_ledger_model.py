@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_export.errors import LedgerExportError
+from ledger_export.core.errors import LedgerExportError
 from ledger_export.ledger.model import Line, UnbalancedVoucherError, Voucher
 
 

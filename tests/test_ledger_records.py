@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ledger_export.amili import timestamps
 from ledger_export.amili.models import Payout, PeriodData, Specification
-from ledger_export.period import month
+from ledger_export.core.period import month
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 _ids = iter(range(1, 10**9))

@@ -26,7 +26,7 @@ import simplejson
 from ledger_export.amili.models import Payout, PeriodData, Specification
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import build_ledger
-from ledger_export.period import month
+from ledger_export.core.period import month
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "amili"
 CREDITOR = "686e6ed854377058c2dd10bd"

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from test_ledger_records import D, new_id, one_payout, payout, period_data, spec
 
-from ledger_export.errors import ConfigError, RecordError
+from ledger_export.core.errors import ConfigError, RecordError
 from ledger_export.ledger.model import ERROR, OK, WARNING
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import BookingError, build_ledger
@@ -209,7 +209,7 @@ def test_a_template_failing_on_one_payouts_values_names_the_key_and_the_payout()
 
 
 def test_voucher_names_the_self_invoice_as_saved_on_disk_not_amilis_raw_name():
-    from ledger_export.document_names import document_file_names
+    from ledger_export.amili.document_names import document_file_names
 
     data = one_payout("creditor_commission", [("reminder", "60.00", "15.00")], document="../../etc/passwd")
     ledger = build_ledger(data, LedgerSettings())

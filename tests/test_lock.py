@@ -14,13 +14,13 @@ import textwrap
 
 import pytest
 
-from ledger_export.lock import LOCK_FILE, LockedError, OutputLock
-from ledger_export.paths import PROJECT_ROOT
-from ledger_export.register import Register
+from ledger_export.core.lock import LOCK_FILE, LockedError, OutputLock
+from ledger_export.core.resources import PROJECT_ROOT
+from ledger_export.jobs.register import Register
 
 HOLDER = textwrap.dedent("""
     import sys
-    from ledger_export.lock import OutputLock
+    from ledger_export.core.lock import OutputLock
     with OutputLock(sys.argv[1]):
         print("held", flush=True)
         sys.stdin.readline()
@@ -33,10 +33,10 @@ BOOKER = textwrap.dedent("""
     from pathlib import Path
     import simplejson
     from ledger_export.amili.models import Payout
-    from ledger_export.errors import LedgerExportError
-    from ledger_export.paths import SAMPLES
-    from ledger_export.register import Register
-    from ledger_export.register_check import Run
+    from ledger_export.core.errors import LedgerExportError
+    from ledger_export.core.resources import SAMPLES
+    from ledger_export.jobs.register import Register
+    from ledger_export.jobs.register_check import Run
 
     root = Path(sys.argv[1])
     items = simplejson.loads((SAMPLES / "amili" / "finance--payouts.json").read_text("utf-8"), use_decimal=True)

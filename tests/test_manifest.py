@@ -11,9 +11,11 @@ from types import MappingProxyType
 import pytest
 
 from audit_pack import CREDITOR, DATA, DOCUMENTS, GENERATED, LEDGER, PAYOUTS, PDF_SHA
-from ledger_export.config import AmiliSettings, Company, Config, OutputSettings
-from ledger_export.writers.config_dump import config_hash, config_rows
-from ledger_export.writers.manifest import document_owners, render_manifest
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.settings import Company, OutputSettings
+from ledger_export.jobs.config import Config
+from ledger_export.jobs.config_dump import config_hash, config_rows
+from ledger_export.outputs.manifest import document_owners, render_manifest
 
 SIE = b"#FLAGGA 0\r\n#FORMAT PC8\r\n"
 XLSX = b"PK\x03\x04 pretend workbook"
@@ -105,5 +107,5 @@ def test_config_rows_flatten_the_settings_used():
     assert rows["ledger.vat_accounts.12"] == "2621" and rows["ledger.vat_accounts.25"] == "2611"
     assert rows["ledger.objects.3921"] == '[["1", "100"]]'
     assert rows["ledger.voucher_text"] == "(none)"
-    assert rows["ledger.rate"] == "0.25" and rows["sie"] == "(none)"
+    assert rows["ledger.rate"] == "0.25" and rows["sie.ksumma"] == "false"
     assert not any("api_key" in key or "timeout" in key or "base_url" == key[-8:] for key in rows)

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 import simplejson
 
-from ledger_export.amili import paging, timestamps
+from ledger_export.amili import paging
+
+from ledger_export.amili import timestamps
 from ledger_export.amili.models import Specification
-from ledger_export.errors import RecordError
+from ledger_export.core.errors import RecordError
 
 LINE = {
     "_id": "l1", "_etag": "e1", "_created": "Wed, 11 Jun 2025 12:00:00 GMT", "creditor": "c1", "currency": "SEK",

@@ -8,7 +8,7 @@ import simplejson
 
 from ledger_export.amili import timestamps
 from ledger_export.amili.models import CreditorPayment, Payout, Specification
-from ledger_export.errors import RecordError
+from ledger_export.core.errors import RecordError
 
 PAYOUT = """{
   "_id": "507f1f77bcf86cd799439097", "_created": "Fri, 13 Jun 2025 08:00:00 GMT",

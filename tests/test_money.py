@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_export.money import format_amount, parse_amount, round_ore
+from ledger_export.core.money import format_amount, parse_amount, round_ore
 
 
 def test_round_ore_is_half_up_not_bankers():

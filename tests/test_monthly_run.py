@@ -8,11 +8,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from ledger_export import cli
-from ledger_export.export import ExportOptions
-from ledger_export.lock import LockedError
-from ledger_export.paths import SAMPLES
-from ledger_export.register import Register
-from ledger_export.register_check import AlreadyExportedError
+from ledger_export.jobs.export import ExportOptions
+from ledger_export.core.lock import LockedError
+from ledger_export.core.resources import SAMPLES
+from ledger_export.jobs.register import Register
+from ledger_export.jobs.register_check import AlreadyExportedError
 from test_export import run
 
 JUNE = {"$gte": datetime(2025, 6, 1, tzinfo=timezone.utc), "$lt": datetime(2025, 7, 1, tzinfo=timezone.utc)}
@@ -115,7 +115,7 @@ def test_since_last_across_a_failed_run_loses_nothing_and_doubles_nothing(sandbo
 
     for i in late:  # Amili's bank export sets the date afterwards
         payouts.update_one({"_id": i}, {"$set": {"payout_date": paid[i]}})
-    import ledger_export.outputs as outputs
+    import ledger_export.outputs.bundle as outputs
 
     def crash(**kwargs):
         raise RuntimeError("injected crash while writing")

@@ -10,16 +10,16 @@ import pytest
 import requests
 from bson import ObjectId
 
-from ledger_export import config as config_module
+from ledger_export.jobs import config as config_module
 from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.client import AmiliClient
-from ledger_export.lock import LockedError
-from ledger_export.payments import (ALREADY, CONFLICT, MORE_THAN_ONCE, REGISTERED, REJECTED, UNKNOWN, UNREADABLE,
+from ledger_export.core.lock import LockedError
+from ledger_export.jobs.payments import (ALREADY, CONFLICT, MORE_THAN_ONCE, REGISTERED, REJECTED, UNKNOWN, UNREADABLE,
                                     WOULD, PaymentResult, creditor_lock, exit_code, lock_name, register_file,
                                     register_payments, render_results)
-from ledger_export.paths import SAMPLES
-from ledger_export.errors import ConfigError
-from ledger_export.payments_csv import PaymentFileError, PaymentRow, read_payments
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.errors import ConfigError
+from ledger_export.jobs.payments_csv import PaymentFileError, PaymentRow, read_payments
 from ledger_export.sandbox import Faults
 from ledger_export.sandbox.payments import UNREADABLE_ANSWERS
 

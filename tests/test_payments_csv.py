@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger_export.paths import SAMPLES
-from ledger_export.payments_csv import PaymentFileError, PaymentRow, parse_payments, read_amount, read_payments
+from ledger_export.core.resources import SAMPLES
+from ledger_export.jobs.payments_csv import PaymentFileError, PaymentRow, parse_payments, read_amount, read_payments
 
 TODAY = date(2025, 7, 1)
 HEADER = "invoice_number,case,amount,currency,bank_transaction_date,reference"

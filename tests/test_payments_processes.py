@@ -16,8 +16,8 @@ from datetime import date
 
 import pytest
 
-from ledger_export.paths import PROJECT_ROOT, SAMPLES
-from ledger_export.payments_csv import read_payments
+from ledger_export.core.resources import PROJECT_ROOT, SAMPLES
+from ledger_export.jobs.payments_csv import read_payments
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 SAMPLE = SAMPLES / "payments.csv"

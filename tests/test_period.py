@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from ledger_export import period
-from ledger_export.errors import PeriodError
+from ledger_export.core import period
+from ledger_export.core.errors import PeriodError
 
 
 def test_month_covers_whole_month_including_leap_day():

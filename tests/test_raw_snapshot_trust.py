@@ -19,9 +19,9 @@ import pytest
 
 from ledger_export import cli
 from ledger_export.amili.snapshot import INDEX, RESOURCES, load_snapshot
-from ledger_export.errors import PeriodError, SnapshotError
-from ledger_export.paths import SAMPLES
-from ledger_export.period import Period, date_range, label_for, month, quarter
+from ledger_export.core.errors import PeriodError, SnapshotError
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import Period, date_range, label_for, month, quarter
 
 PAYOUTS, LINES, PAYMENTS = RESOURCES["payouts"], RESOURCES["specifications"], RESOURCES["payments"]
 

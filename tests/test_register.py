@@ -12,11 +12,11 @@ import pytest
 import simplejson
 
 from ledger_export.amili.models import Payout
-from ledger_export.errors import InconsistentPagingError, LedgerExportError
-from ledger_export.lock import LockedError, OutputLock
-from ledger_export.paths import SAMPLES
-from ledger_export.register import REGISTER_FILE, Register
-from ledger_export.register_check import AlreadyExportedError, RegisterError, Run
+from ledger_export.core.errors import InconsistentPagingError, LedgerExportError
+from ledger_export.core.lock import LockedError, OutputLock
+from ledger_export.core.resources import SAMPLES
+from ledger_export.jobs.register import REGISTER_FILE, Register
+from ledger_export.jobs.register_check import AlreadyExportedError, RegisterError, Run
 
 JULY_2 = datetime(2025, 7, 2, 9, 30, tzinfo=timezone.utc)
 JULY_3 = datetime(2025, 7, 3, 9, 30, tzinfo=timezone.utc)

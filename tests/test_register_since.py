@@ -13,10 +13,10 @@ from ledger_export.amili.auth import StaticToken
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.fetch import PAYOUTS, SPECIFICATIONS, fetch_period
 from ledger_export.amili.models import Payout
-from ledger_export.incremental import DEFAULT_OVERLAP, Seen, fetch_seen, next_mark, since_moment, since_where
-from ledger_export.period import month
-from ledger_export.register import Register
-from ledger_export.register_check import Run
+from ledger_export.jobs.incremental import DEFAULT_OVERLAP, Seen, fetch_seen, next_mark, since_moment, since_where
+from ledger_export.core.period import month
+from ledger_export.jobs.register import Register
+from ledger_export.jobs.register_check import Run
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 JUNE = month("2025-06")

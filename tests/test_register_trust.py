@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from ledger_export import cli
-from ledger_export import config as config_module
+from ledger_export.jobs import config as config_module
 from ledger_export.amili.auth import StaticToken
-from ledger_export.demo import run_demo
-from ledger_export.export import ExportOptions, export
-from ledger_export.jobs import fetch_snapshot
-from ledger_export.lock import LOCK_FILE
-from ledger_export.paths import SAMPLES
-from ledger_export.period import month
-from ledger_export.register import REGISTER_FILE, Owner, Register, RegisterMissingError
-from ledger_export.register_check import AlreadyExportedError, RegisterError, Run
-from ledger_export.register_rebuild import rebuild, show
+from ledger_export.jobs.demo import run_demo
+from ledger_export.jobs.export import ExportOptions, export
+from ledger_export.jobs.fetch import fetch_snapshot
+from ledger_export.core.lock import LOCK_FILE
+from ledger_export.core.resources import SAMPLES
+from ledger_export.core.period import month
+from ledger_export.jobs.register import REGISTER_FILE, Owner, Register, RegisterMissingError
+from ledger_export.jobs.register_check import AlreadyExportedError, RegisterError, Run
+from ledger_export.jobs.register_rebuild import rebuild, show
 
 JUNE = month("2025-06")
 FIXED = ExportOptions(generated=date(2025, 7, 1))
@@ -207,7 +207,7 @@ def test_a_run_stopped_half_way_through_publishing_is_taken_back_and_abandoned(t
 
 
 def test_a_version_1_register_is_brought_up_to_date_and_keeps_what_was_booked(sandbox, tmp_path):
-    from ledger_export.register import _PAYOUTS
+    from ledger_export.jobs.register import _PAYOUTS
 
     db = sqlite3.connect(tmp_path / REGISTER_FILE)
     db.executescript(f"""

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ledger_export.amili import timestamps
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 
 CREDENTIALS_ERROR = {"_status": "ERR", "_error": {"code": 401, "message": "Please provide proper credentials"}}
 PRIVATE_KEY = (SAMPLES / "keys" / "sandbox-creditor-es512.pem").read_bytes()

@@ -6,7 +6,7 @@ import pytest
 import requests
 import simplejson
 
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 from ledger_export.sandbox.payments import UNREADABLE_ANSWERS, UNREADABLE_BODY
 
 CREDITOR = "686e6ed854377058c2dd10bd"

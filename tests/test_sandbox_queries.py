@@ -9,7 +9,7 @@ import requests
 import simplejson
 
 from ledger_export.amili import timestamps
-from ledger_export.paths import SAMPLES
+from ledger_export.core.resources import SAMPLES
 
 JUNE = {"$gte": "Sun, 01 Jun 2025 00:00:00 GMT", "$lt": "Tue, 01 Jul 2025 00:00:00 GMT"}
 

@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 import simplejson
 
-from ledger_export import config
-from ledger_export.amili import models, timestamps
-from ledger_export.paths import SAMPLES
+from ledger_export.jobs import config
+from ledger_export.amili import models
+from ledger_export.amili import timestamps
+from ledger_export.core.resources import SAMPLES
 
 AMILI = SAMPLES / "amili"
 CREDITOR = "686e6ed854377058c2dd10bd"

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_export.config import Company
+from ledger_export.core.settings import Company
 from ledger_export.ledger.model import Ledger, Line, Voucher
-from ledger_export.sie import text, writer
+from ledger_export.sie import text
+from ledger_export.sie import writer
 from ledger_export.sie.lexer import lex, lex_line
 
 # Characters that take each branch of clean_text: printable ASCII and CP437 letters (fast),

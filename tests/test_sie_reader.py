@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_export.errors import LedgerExportError
+from ledger_export.core.errors import LedgerExportError
 from ledger_export.sie.lexer import lex_line
 from ledger_export.sie.reader import read_sie, read_sie_file
 from ledger_export.sie.model import SieError

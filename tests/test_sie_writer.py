@@ -8,9 +8,9 @@ from types import MappingProxyType
 
 import pytest
 
-from ledger_export import config
-from ledger_export.config import Company
-from ledger_export.errors import ConfigError, OutputError
+from ledger_export.jobs import config
+from ledger_export.core.settings import Company
+from ledger_export.core.errors import ConfigError, OutputError
 from ledger_export.ledger.model import Ledger, Line, Voucher
 from ledger_export.sie import text
 from ledger_export.sie.reader import read_sie

@@ -9,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from ledger_export.amili.fetch import RawPeriod
 from ledger_export.amili.snapshot import INDEX, RESOURCES, dumps, list_chunks, load_snapshot, stage_snapshot
-from ledger_export.files import StagedFile, publish, staging_folder
-from ledger_export.period import Period
+from ledger_export.core.files import StagedFile, publish, staging_folder
+from ledger_export.core.period import Period
 
 JUNE = Period(date(2025, 6, 1), date(2025, 6, 30), "2025-06")
 

@@ -15,9 +15,9 @@ import time
 import pytest
 
 from ledger_export.amili.auth import StaticToken, token_provider
-from ledger_export.config import AmiliSettings
-from ledger_export.errors import ConfigError
-from ledger_export.paths import SAMPLES
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.errors import ConfigError
+from ledger_export.core.resources import SAMPLES
 
 # Two halves, so the test can tell that neither part of the token is shown.
 HALVES = ("Zq9xK7eyJhbGci", "Wm3pR8vTOiJFUzUxMiJ9")

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 
-from ledger_export.writers import xlsx
+from ledger_export.outputs import xlsx
 
 GENERATED = datetime(2025, 7, 1, 6, 30)
 COLUMNS = [xlsx.Column(f"c{n}") for n in range(8)]

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from ..errors import (AmiliError, NotFoundError, OutcomeUnknownError, RequestRejectedError,
+from ledger_export.core.errors import (AmiliError, NotFoundError, OutcomeUnknownError, RequestRejectedError,
                       ResponseFormatError, ServiceUnavailableError)
 
 

@@ -21,11 +21,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..config import AmiliSettings
-from ..errors import AmiliError, AuthenticationError, ConfigError, LedgerExportError, ResponseFormatError
-from .answers import TRANSIENT, decode_json
-from .bounds import AttemptTooSlow, Bounds
-from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.errors import AmiliError, AuthenticationError, ConfigError, LedgerExportError, ResponseFormatError
+from ledger_export.amili.answers import TRANSIENT, decode_json
+from ledger_export.amili.bounds import AttemptTooSlow, Bounds
+from ledger_export.amili.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("ledger_export.amili")
 

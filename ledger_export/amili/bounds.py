@@ -20,7 +20,7 @@ import requests
 import urllib3
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
-from ..errors import AmiliError
+from ledger_export.core.errors import AmiliError
 
 # One recv's worth; also the most one step of decompression may produce.
 CHUNK = 64 * 1024

@@ -25,17 +25,17 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import simplejson
 
-from ..config import AmiliSettings
-from ..errors import (AmiliError, AnswerUnreadableError, AuthenticationError, OutcomeUnknownError, ResponseFormatError,
+from ledger_export.amili.settings import AmiliSettings
+from ledger_export.core.errors import (AmiliError, AnswerUnreadableError, AuthenticationError, OutcomeUnknownError, ResponseFormatError,
                       ServiceUnavailableError)
-from ..progress import Progress
-from . import paging
-from .answers import TRANSIENT, NestedTooDeep, clip, decode_json, json_object, post_failed, readable, refusal
-from .auth import TokenProvider
-from .bounds import AttemptTooSlow, Bounds
-from .lists import ListQuery, ListReader, eve_query
-from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
-from .workers import Workers, run_all, stopping
+from ledger_export.core.progress import Progress
+from ledger_export.amili import paging
+from ledger_export.amili.answers import TRANSIENT, NestedTooDeep, clip, decode_json, json_object, post_failed, readable, refusal
+from ledger_export.amili.auth import TokenProvider
+from ledger_export.amili.bounds import AttemptTooSlow, Bounds
+from ledger_export.amili.lists import ListQuery, ListReader, eve_query
+from ledger_export.amili.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from ledger_export.amili.workers import Workers, run_all, stopping
 
 log = logging.getLogger("ledger_export.amili")
 

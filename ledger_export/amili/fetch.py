@@ -27,11 +27,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any, overload
 
-from ..errors import InconsistentPagingError, LedgerExportError, ResponseFormatError
-from ..period import Period
-from . import timestamps
-from .client import AmiliClient
-from .lists import ListQuery
+from ledger_export.core.errors import InconsistentPagingError, LedgerExportError, ResponseFormatError
+from ledger_export.core.period import Period
+from ledger_export.amili import timestamps
+from ledger_export.amili.client import AmiliClient
+from ledger_export.amili.lists import ListQuery
 
 PAYOUTS = "finance--payouts"
 SPECIFICATIONS = "finance--payout-specifications"

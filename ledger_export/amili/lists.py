@@ -36,10 +36,10 @@ from typing import Any, TypeVar
 
 import simplejson
 
-from ..errors import InconsistentPagingError
-from . import paging
-from .answers import readable
-from .bounds import LimitExceededError
+from ledger_export.core.errors import InconsistentPagingError
+from ledger_export.amili import paging
+from ledger_export.amili.answers import readable
+from ledger_export.amili.bounds import LimitExceededError
 
 log = logging.getLogger("ledger_export.amili")
 

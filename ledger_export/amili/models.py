@@ -15,10 +15,10 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import RecordError
-from ..money import parse_amount
-from ..period import Period
-from . import timestamps
+from ledger_export.core.errors import RecordError
+from ledger_export.core.money import parse_amount
+from ledger_export.core.period import Period
+from ledger_export.amili import timestamps
 
 
 @lru_cache(maxsize=8192)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ..errors import ResponseFormatError
+from ledger_export.core.errors import ResponseFormatError
 
 
 # Fields whose few distinct values repeat across a period's lines: the

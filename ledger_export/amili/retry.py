@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..errors import ServiceUnavailableError
-from . import timestamps
+from ledger_export.core.errors import ServiceUnavailableError
+from ledger_export.amili import timestamps
 
 # Statuses that say "not now" rather than "never": the same GET may succeed later.
 # 500 is included because Eve answers 500 for a lost database connection.

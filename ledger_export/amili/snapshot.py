@@ -23,12 +23,12 @@ from typing import Any
 
 import simplejson
 
-from ..errors import PeriodError, RecordError, SnapshotError
-from ..files import StagedFile, publish, stage_file, staging_folder
-from ..input_files import MB, read_regular_file
-from ..period import Period, iso_day
-from .fetch import RawPeriod
-from .models import CreditorPayment, PeriodData, Payout, Specification, stable_order
+from ledger_export.core.errors import PeriodError, RecordError, SnapshotError
+from ledger_export.core.files import StagedFile, publish, stage_file, staging_folder
+from ledger_export.core.input_files import MB, read_regular_file
+from ledger_export.core.period import Period, iso_day
+from ledger_export.amili.fetch import RawPeriod
+from ledger_export.amili.models import CreditorPayment, PeriodData, Payout, Specification, stable_order
 
 FORMAT = 1
 RESOURCES = {

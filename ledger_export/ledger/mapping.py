@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..amili.models import Payout
-from .settings import OUTLAY_FEE_ARTICLES, LedgerSettings
+from ledger_export.amili.models import Payout
+from ledger_export.ledger.settings import OUTLAY_FEE_ARTICLES, LedgerSettings
 
 OUTLAY = "creditor_outlay"
 

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
-from ..money import ZERO
+from ledger_export.core.money import ZERO
 
 
 class UnbalancedVoucherError(ArithmeticError):

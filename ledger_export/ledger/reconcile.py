@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ..amili.models import Payout, PeriodData, Specification
-from ..money import ORE, ZERO, format_amount, round_ore
-from ..period import Period
-from .mapping import AccountMap
-from .model import ERROR, OK, WARNING, Finding, Ledger
+from ledger_export.amili.models import Payout, PeriodData, Specification
+from ledger_export.core.money import ORE, ZERO, format_amount, round_ore
+from ledger_export.core.period import Period
+from ledger_export.ledger.mapping import AccountMap
+from ledger_export.ledger.model import ERROR, OK, WARNING, Finding, Ledger
 
 FIELDS = ("amount", "vat_amount", "total_amount")
 # Lines listed by name in one message; the rest are counted.

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..config import Table
-from . import texts
-from .accounts import is_account
+from ledger_export.core.settings import Table
+from ledger_export.ledger import texts
+from ledger_export.ledger.accounts import is_account
 
 SECTIONS: tuple[str, ...] = ("ledger",)
 
@@ -247,9 +247,3 @@ def parse(root: Table) -> LedgerSettings:
     )
     t.finish()
     return settings
-
-
-def from_config(config: Any) -> LedgerSettings:
-    """The ledger settings of a loaded Config (the defaults when it carries none)."""
-    settings = getattr(config, "ledger", None)
-    return settings if isinstance(settings, LedgerSettings) else LedgerSettings()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..amili.models import PeriodData
-from ..money import ZERO, format_amount
-from .model import ERROR, OK, WARNING, Ledger
-from .texts import category_name
+from ledger_export.amili.models import PeriodData
+from ledger_export.core.money import ZERO, format_amount
+from ledger_export.ledger.model import ERROR, OK, WARNING, Ledger
+from ledger_export.ledger.texts import category_name
 
 NAME_WIDTH = 48
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import jinja2
 
-from ..errors import ConfigError
-from ..paths import TEMPLATES
+from ledger_export.core.errors import ConfigError
+from ledger_export.core.resources import TEMPLATES
 
 CATEGORY_NAMES: Mapping[str, str] = {
     "capital": "kapital",

@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from ..document_names import document_file_names
-from ..amili.models import Payout, PeriodData, Specification, stable_order
-from ..errors import ConfigError, RecordError
-from ..money import ZERO, format_amount
-from . import reconcile
-from .accounts import account_name
-from .chart import Chart
-from .mapping import AccountMap, Rule
-from .model import ERROR, OK, WARNING, Finding, Ledger, Line, Voucher
-from .settings import DETAILS, LedgerSettings
-from .texts import Texts, article_name, category_name
+from ledger_export.amili.document_names import document_file_names
+from ledger_export.amili.models import Payout, PeriodData, Specification, stable_order
+from ledger_export.core.errors import ConfigError, RecordError
+from ledger_export.core.money import ZERO, format_amount
+from ledger_export.ledger import reconcile
+from ledger_export.ledger.accounts import account_name
+from ledger_export.ledger.chart import Chart
+from ledger_export.ledger.mapping import AccountMap, Rule
+from ledger_export.ledger.model import ERROR, OK, WARNING, Finding, Ledger, Line, Voucher
+from ledger_export.ledger.settings import DETAILS, LedgerSettings
+from ledger_export.ledger.texts import Texts, article_name, category_name
 
 CURRENCY = "SEK"
 
@@ -237,7 +237,7 @@ def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: str | No
     """Book every payout of ``data``; raise before anything is written if one cannot be booked.
 
     ``document_names``: payout id -> the self-invoice's file name, as the run
-    publishes it (names unique across runs, writers/documents.OnDisk); by
+    publishes it (names unique across runs, outputs/self_invoices.OnDisk); by
     default the names the payouts alone give.
     """
     detail = detail or settings.detail

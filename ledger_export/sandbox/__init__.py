@@ -8,7 +8,7 @@ tried and tested with no network and no key.
         requests.get(f"{sandbox.base_url}/finance--payouts", headers={"X-API-Key": sandbox.api_key})
 """
 
-from .faults import Faults
-from .server import Sandbox, serve_forever
+from ledger_export.sandbox.faults import Faults
+from ledger_export.sandbox.server import Sandbox, serve_forever
 
 __all__ = ["Faults", "Sandbox", "serve_forever"]

@@ -14,7 +14,11 @@ from eve import Eve
 from eve.io.mongo import Mongo
 from flask import Response, abort, current_app
 
-from . import auth, domain, payments
+from ledger_export.sandbox import auth
+
+from ledger_export.sandbox import domain
+
+from ledger_export.sandbox import payments
 
 DB_NAME = "amili_sandbox"
 

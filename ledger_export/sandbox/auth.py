@@ -20,7 +20,7 @@ import jwt
 from eve.auth import BasicAuth
 from flask import abort, current_app, request
 
-from ..amili import timestamps
+from ledger_export.amili import timestamps
 
 ALGORITHMS = ["ES512", "ES384", "ES256", "RS256", "RS384", "RS512"]
 CREDENTIALS_MESSAGE = "Please provide proper credentials"

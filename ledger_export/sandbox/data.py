@@ -19,9 +19,9 @@ from typing import Any
 
 from bson import ObjectId
 
-from ..amili import timestamps
-from ..errors import SnapshotError
-from ..paths import SAMPLES
+from ledger_export.amili import timestamps
+from ledger_export.core.errors import SnapshotError
+from ledger_export.core.resources import SAMPLES
 
 RESOURCES = ("finance--payouts", "finance--payout-specifications", "creditor--payments")
 DEFAULT_FOLDER = SAMPLES / "amili"

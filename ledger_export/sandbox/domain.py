@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from . import payments
+from ledger_export.sandbox import payments
 
 ID = {"type": "objectid"}
 DATE = {"type": "datetime", "nullable": True}

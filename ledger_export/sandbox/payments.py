@@ -23,7 +23,7 @@ from bson import ObjectId
 from eve.io.mongo import Validator
 from flask import current_app
 
-from .data import now
+from ledger_export.sandbox.data import now
 
 # The sample creditor's account at Amili, as in samples/amili/creditor--payments.json.
 SANDBOX_ACCOUNT = "674dbeaf08847b9501cc9132"

@@ -9,11 +9,11 @@ from pathlib import Path
 import mongomock
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from ..paths import SAMPLES
-from . import data
-from .app import DB_NAME, create_app
-from .auth import ApiCode, Tokens
-from .faults import FaultInjector, Faults, Served
+from ledger_export.core.resources import SAMPLES
+from ledger_export.sandbox import data
+from ledger_export.sandbox.app import DB_NAME, create_app
+from ledger_export.sandbox.auth import ApiCode, Tokens
+from ledger_export.sandbox.faults import FaultInjector, Faults, Served
 
 HOST = "127.0.0.1"  # never reachable from other machines
 API_CODE = "sandbox-api-code"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from . import rules
-from .model import ERROR, WARNING, SieFile, SieFinding, SieRecord
+from ledger_export.sie import rules
+from ledger_export.sie.model import ERROR, WARNING, SieFile, SieFinding, SieRecord
 
 # A UTF-8 multibyte sequence. In CP437 these bytes are a box-drawing or Greek
 # character followed by accented letters ("├Ñ" for "å"): never Swedish text.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from . import fields, rules
-from .model import ERROR, WARNING, SieFile, SieFinding
+from ledger_export.sie import fields
+
+from ledger_export.sie import rules
+from ledger_export.sie.model import ERROR, WARNING, SieFile, SieFinding
 
 
 def check_balance(file: SieFile) -> Iterator[SieFinding]:

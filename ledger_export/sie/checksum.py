@@ -13,7 +13,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 
-from .model import SieRecord
+from ledger_export.sie.model import SieRecord
 
 
 def record_bytes(record: SieRecord) -> bytes:

@@ -15,7 +15,7 @@ Fields are frozen, so nothing can tell a shared one from a copy.
 
 from __future__ import annotations
 
-from .model import SieField, SieRecord
+from ledger_export.sie.model import SieField, SieRecord
 
 _BLANKS = " \t"
 # What is shared: texts up to this long (accounts, dates, small amounts, "") and

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
-from ..errors import LedgerExportError
+from ledger_export.core.errors import LedgerExportError
 
 ERROR, WARNING = "error", "warning"
 

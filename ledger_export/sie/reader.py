@@ -13,11 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from ..input_files import MB, read_regular_file
-from . import checksum, fields
-from .lexer import lex
-from .model import ERROR, SieBalance, SieError, SieFile, SieFinding, SieRecord, SieTrans, SieVoucher
-from .record_fields import FieldReader
+from ledger_export.core.input_files import MB, read_regular_file
+from ledger_export.sie import checksum
+from ledger_export.sie import fields
+from ledger_export.sie.lexer import lex
+from ledger_export.sie.model import ERROR, SieBalance, SieError, SieFile, SieFinding, SieRecord, SieTrans, SieVoucher
+from ledger_export.sie.record_fields import FieldReader
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # A SIE file of 100,000 voucher rows is about 6 MB; a file forty times that is no ledger export.
@@ -275,7 +276,7 @@ def file_bytes(path: str | Path) -> bytes:
     """The bytes of a SIE file on disk; SieError when it cannot be read.
 
     Only a regular file up to SIZE_LIMIT: a FIFO, a device or a folder is
-    refused without waiting on it or reading it (ledger_export/input_files.py).
+    refused without waiting on it or reading it (core/input_files.py).
     """
     return read_regular_file(path, SIZE_LIMIT, "SIE file", SieError)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from . import fields
-from .model import ERROR, SieField, SieFinding, SieRecord
+from ledger_export.sie import fields
+from ledger_export.sie.model import ERROR, SieField, SieFinding, SieRecord
 
 # Fields that must be present, by label (§12: the bold fields). "{}" marks an object list.
 MANDATORY_FIELDS: dict[str, tuple[str, ...]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from .model import SieFile
+from ledger_export.sie.model import SieFile
 
 KINDS = ("1", "2", "3", "4I", "4E")
 

@@ -11,10 +11,12 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import printable
-from . import check_file, check_vouchers, rules
-from .model import ERROR, WARNING, SieError, SieFinding
-from .reader import file_bytes, read_sie
+from ledger_export.core.errors import printable
+from ledger_export.sie import check_file
+from ledger_export.sie import check_vouchers
+from ledger_export.sie import rules
+from ledger_export.sie.model import ERROR, WARNING, SieError, SieFinding
+from ledger_export.sie.reader import file_bytes, read_sie
 
 
 def validate(data: bytes, name: str = "<bytes>") -> list[SieFinding]:

@@ -22,12 +22,14 @@ from functools import lru_cache
 import jinja2
 from dateutil.relativedelta import relativedelta
 
-from .. import paths
-from ..config import Company
-from ..errors import OutputError
-from ..ledger.model import Ledger, Voucher
-from ..money import ORE, format_amount
-from . import checksum, lexer, text
+from ledger_export.core import resources as paths
+from ledger_export.core.settings import Company
+from ledger_export.core.errors import OutputError
+from ledger_export.ledger.model import Ledger, Voucher
+from ledger_export.core.money import ORE, format_amount
+from ledger_export.sie import checksum
+from ledger_export.sie import lexer
+from ledger_export.sie import text
 
 TEMPLATE = "sie4i.si.j2"
 PROGRAM = "ledger-export"

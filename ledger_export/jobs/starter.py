@@ -1,0 +1,12 @@
+"""The commented starter configuration `ledger-export init` writes."""
+
+from __future__ import annotations
+
+from ledger_export.core.resources import TEMPLATES
+
+STARTER_FILE = "ledger-export.toml"
+
+
+def starter_config() -> str:
+    """The starter file's text: every key at its default, with a comment on what it means."""
+    return (TEMPLATES / STARTER_FILE).read_text(encoding="utf-8")
