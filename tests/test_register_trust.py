@@ -303,3 +303,24 @@ def test_from_raw_into_another_folder_publishes_the_self_invoices_too(sandbox, t
     assert len(pdfs) == 4 and {k: second[k] for k in pdfs} == pdfs
     assert first["ledger-2025-06.si"] == second["ledger-2025-06.si"]
     assert sum(1 for d in result.documents if d.fetched) == 4
+
+
+def test_a_publish_that_fails_and_cannot_put_everything_back_is_taken_back_at_once(sandbox, tmp_path, monkeypatch):
+    from ledger_export.core import files
+
+    real = files.rename_noreplace
+
+    def fail_at_the_manifest(src, dst):
+        if dst.name == "manifest.json":
+            raise OSError(28, "No space left on device", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(files, "rename_noreplace", fail_at_the_manifest)
+    monkeypatch.setattr(files._Moves, "undo", lambda self: None)  # putting back failed too (e.g. the disk went away)
+    with pytest.raises(Exception, match="No space left on device"):
+        run(sandbox, tmp_path)
+    monkeypatch.undo()
+    # The run's own files were taken back by settling it at once; nothing half-published stays.
+    assert not [p for p in (tmp_path / "2025-06").rglob("*") if p.is_file()]
+    with Register.open(tmp_path) as register:
+        assert [r.status for r in register.runs()] == ["abandoned"] and register.settled == ()

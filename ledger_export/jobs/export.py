@@ -321,8 +321,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
 
 
 def _abandon(register: Register, run_id: int) -> None:
-    """Publish failed and put back what it had placed: the pending run's payouts are not exported."""
+    """Publish failed: settle the pending run now, as the next start would (take back what it left)."""
     try:
-        register.abandon(run_id)
+        register.settle(run_id)
     except LedgerExportError:
-        pass  # still pending: the next start finds its files missing and abandons it then
+        pass  # still pending: the next start settles it

@@ -405,18 +405,20 @@ class Register:
                 raise RegisterError(_foreign(self.path, key, have, want))
 
     def _settle(self) -> tuple[Settled, ...]:
-        settled = []
-        for run in (r for r in self.runs() if r.status == PENDING):
-            files = self.run_files(run.id)
-            manifest = files.get(run.manifest or "")
-            if manifest is not None and file_matches(self.root / run.manifest, *manifest):
-                self.finish(run.id)
-                settled.append(Settled(run, EXPORTED))
-                continue
-            removed = undo_files(self.root, files)
-            self.abandon(run.id)
-            settled.append(Settled(run, ABANDONED, removed))
-        return tuple(settled)
+        return tuple(self.settle(run.id) for run in self.runs() if run.status == PENDING)
+
+    def settle(self, run_id: int) -> Settled:
+        """Decide a pending run from the disk: its manifest (published last) in place, or take it back."""
+        self._writable()
+        [run] = [r for r in self.runs() if r.id == run_id]
+        files = self.run_files(run.id)
+        manifest = files.get(run.manifest or "")
+        if manifest is not None and file_matches(self.root / (run.manifest or ""), *manifest):
+            self.finish(run.id)
+            return Settled(run, EXPORTED)
+        removed = undo_files(self.root, files)
+        self.abandon(run.id)
+        return Settled(run, ABANDONED, removed)
 
     def _latest_exports(self, ids: Sequence[str]) -> dict[str, Export]:
         latest: dict[str, Export] = {}
