@@ -52,8 +52,8 @@ DAILY = ("capital", "interest", "creditor_commission")
 
 
 def _load_sample_module(name: str):
-    # samples/ is a folder of scripts, not a package: load the one file we reuse.
-    spec = importlib.util.spec_from_file_location(f"samples_{name}", SAMPLES / f"{name}.py")
+    # The sample generator is a folder of scripts, not a package: load the one file we reuse.
+    spec = importlib.util.spec_from_file_location(f"samples_{name}", SAMPLES / "generator" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)

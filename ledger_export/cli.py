@@ -303,8 +303,12 @@ def _cmd_register_rebuild(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    from ledger_export.sandbox.server import serve_forever
-    from ledger_export.sandbox.faults import Faults
+    try:
+        from ledger_export.sandbox.server import serve_forever
+        from ledger_export.sandbox.faults import Faults
+    except ImportError as exc:  # the sandbox is an optional extra
+        from ledger_export.core.errors import ConfigError
+        raise ConfigError(f"the sandbox needs the sandbox extra (pip install 'ledger-export[sandbox]'): {exc}") from None
 
     faults = Faults(latency=args.latency, rate_limit_every=args.rate_limit_every,
                     server_error_every=args.error_every, drop_every=args.drop_every)

@@ -43,10 +43,11 @@ from ledger_export.amili.models import Payout
 from ledger_export.amili.snapshot import save_snapshot
 from ledger_export.amili.document_names import document_file_names
 from ledger_export.core.lock import LOCK_FILE
-from ledger_export.core.resources import PROJECT_ROOT, SAMPLES
+from ledger_export.core.resources import SAMPLES
 from ledger_export.core.period import month
 from ledger_export.jobs.register import REGISTER_FILE, Register
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = SAMPLES / "ledger-export.toml"
 PERIOD = "2025-06"
 # Five June payouts, one per category; the two commission ones have their self-invoices (PDFs in the samples).

@@ -11,12 +11,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from ledger_export.core.lock import LOCK_FILE, LockedError, OutputLock
-from ledger_export.core.resources import PROJECT_ROOT
 from ledger_export.jobs.register import Register
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 HOLDER = textwrap.dedent("""
     import sys

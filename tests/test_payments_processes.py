@@ -13,13 +13,15 @@ import subprocess
 import sys
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from ledger_export.core.resources import PROJECT_ROOT, SAMPLES
+from ledger_export.core.resources import SAMPLES
 from ledger_export.jobs.payments_csv import read_payments
 
 CREDITOR = "686e6ed854377058c2dd10bd"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = SAMPLES / "payments.csv"
 REFERENCES = [row.reference for row in read_payments(SAMPLE, today=date(2025, 7, 1))]
 

@@ -49,7 +49,7 @@ def sample():
 
 
 def test_generator_rewrites_the_committed_files_byte_for_byte(tmp_path):
-    subprocess.run([sys.executable, str(SAMPLES / "generate.py"), "--out", str(tmp_path)], check=True)
+    subprocess.run([sys.executable, str(SAMPLES / "generator" / "generate.py"), "--out", str(tmp_path)], check=True)
     committed = {p.relative_to(AMILI): p.read_bytes() for p in sorted(AMILI.rglob("*")) if p.is_file()}
     generated = {p.relative_to(tmp_path / "amili"): p.read_bytes()
                  for p in sorted((tmp_path / "amili").rglob("*")) if p.is_file()}

@@ -28,7 +28,7 @@ def run_demo(out: Path, *, progress: Progress | None = None) -> ExportResult:
     try:
         from ledger_export.sandbox.server import Sandbox
     except ImportError as exc:  # the sandbox is an optional extra
-        raise ConfigError(f"the demo needs the sandbox extra (pip install '.[sandbox]'): {exc}") from None
+        raise ConfigError(f"the demo needs the sandbox extra (pip install 'ledger-export[sandbox]'): {exc}") from None
     with Sandbox() as sandbox:
         config = config_module.load(SAMPLE_CONFIG, overrides={
             "amili.base_url": sandbox.base_url,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ledger_export.core.resources import TEMPLATES
+from ledger_export.core.resources import template_text
 
 STARTER_FILE = "ledger-export.toml"
 
 
 def starter_config() -> str:
     """The starter file's text: every key at its default, with a comment on what it means."""
-    return (TEMPLATES / STARTER_FILE).read_text(encoding="utf-8")
+    return template_text(STARTER_FILE)

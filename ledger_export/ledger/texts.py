@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 from ledger_export.core.errors import ConfigError
-from ledger_export.core.resources import TEMPLATES
+from ledger_export.core.resources import template_text
 
 CATEGORY_NAMES: Mapping[str, str] = {
     "capital": "kapital",
@@ -79,7 +79,7 @@ _FAILURES = (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, Attri
 
 
 def default_source(name: str) -> str:
-    return (TEMPLATES / DEFAULT_FILES[name]).read_text(encoding="utf-8")
+    return template_text(DEFAULT_FILES[name])
 
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)

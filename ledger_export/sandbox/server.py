@@ -18,6 +18,7 @@ from ledger_export.sandbox.faults import FaultInjector, Faults, Served
 HOST = "127.0.0.1"  # never reachable from other machines
 API_CODE = "sandbox-api-code"
 PUBLIC_KEY = SAMPLES / "keys" / "sandbox-creditor-es512.pub.pem"
+PRIVATE_KEY = SAMPLES / "keys" / "sandbox-creditor-es512.pem"  # for clients trying the API-code login
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -149,7 +150,7 @@ def serve_forever(port: int = 8765, data_dir: Path | None = None, faults: Faults
     with Sandbox(data_dir, faults=faults, port=port) as sandbox:
         print(f"Amili sandbox serving {sandbox.base_url} (127.0.0.1 only)")
         print(f"  static key:  X-API-Key: {sandbox.api_key}")
-        print(f"  API code:    {sandbox.api_code} (JWT signed with samples/keys/sandbox-creditor-es512.pem)")
+        print(f"  API code:    {sandbox.api_code} (JWT signed with {PRIVATE_KEY})")
         print("Press Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

@@ -22,7 +22,7 @@ from functools import lru_cache
 import jinja2
 from dateutil.relativedelta import relativedelta
 
-from ledger_export.core import resources as paths
+from ledger_export.core.resources import TEMPLATES
 from ledger_export.core.settings import Company
 from ledger_export.core.errors import OutputError
 from ledger_export.ledger.model import Ledger, Voucher
@@ -94,7 +94,7 @@ def sie_objects(objects: tuple[tuple[str, str], ...]) -> str:
 @lru_cache(maxsize=2)
 def _environment(line_ending: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES)),
+        loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

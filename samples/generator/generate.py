@@ -1,6 +1,6 @@
 """Generate the sample period (June 2025) exactly as Amili's API would return it.
 
-Run: .venv/bin/python samples/generate.py [--out DIR]
+Run: .venv/bin/python samples/generator/generate.py [--out DIR]
 
 Seeded and free of wall-clock input, so every run rewrites the committed
 files byte for byte. The data is built from debtor payments: each payment
@@ -251,8 +251,8 @@ def write(out: Path, data: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
-                        help="folder to write amili/ into (default: this samples folder)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1],
+                        help="folder to write amili/ into (default: the samples folder)")
     args = parser.parse_args(argv)
     from checks import check
 

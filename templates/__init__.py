@@ -1,0 +1,1 @@
+"""The bundled templates, installed as the data package ledger_export.templates (see pyproject.toml)."""
