@@ -22,6 +22,7 @@ hidden by a summary count that is wrong come on top.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -209,7 +210,7 @@ def _check(resource: str, items: Sequence[dict[str, Any]], creditor: str, date_f
                                       f"outside the period {period.label} that was asked for")
 
 
-def _check_payout(lines: Iterable[dict[str, Any]], asked: set[str]) -> None:
+def _check_payout(lines: Iterable[dict[str, Any]], asked: AbstractSet[str | None]) -> None:
     for line in lines:
         payout = _reference(line.get("payout"))
         if payout not in asked:

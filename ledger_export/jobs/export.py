@@ -260,7 +260,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
           nullcontext() if options.dry_run else staging_folder(root) as staging):
         if config.amili.creditor and options.from_raw is None:
             register.claim(_owner(config, config.amili.creditor, options.purpose))  # before any request
-        since = since_moment(register.last_mark(period.label)) if options.since_last else None
+        # --since-last reads from Amili, so a period was given (ExportOptions refuses it with --from-raw).
+        since = since_moment(register.last_mark(period.label)) if options.since_last and period is not None else None
         with _source(config, period, options, tokens, progress, since, staging) as source:
             register.claim(_owner(config, source.data.creditor, options.purpose))
             check = register.check(source.data.payouts)
@@ -283,6 +284,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
                                   document_names=document_names)
             documents: tuple[DocumentRecord, ...] = ()
             if not options.dry_run:
+                assert staging is not None  # staged: this is no dry run
                 # Downloaded into staging before anything is decided, because a missing or broken
                 # self-invoice is a finding that --strict must be able to fail on.
                 documents = collect_documents(data.payouts, on_disk, source.fetch, media_url_for(config.amili),
