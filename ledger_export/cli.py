@@ -12,11 +12,18 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger_export.core.version import __version__
 from ledger_export.core.errors import LedgerExportError
+
+if TYPE_CHECKING:  # each command imports its modules when it runs; these names only annotate
+    from ledger_export.core.period import Period
+    from ledger_export.core.progress import Progress
+    from ledger_export.jobs.config import Config
+    from ledger_export.jobs.export import GenerationChoice
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT, EXIT_EXPORTED_BEFORE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
 
@@ -184,7 +191,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
 
 
-def _progress(args: argparse.Namespace):
+def _progress(args: argparse.Namespace) -> Progress:
     from ledger_export.core.progress import NoProgress, Progress
 
     return NoProgress() if getattr(args, "quiet", False) else Progress()
@@ -198,7 +205,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print("\n".join(printable(line) for line in text.split("\n")))
 
 
-def _load_config(args: argparse.Namespace):
+def _load_config(args: argparse.Namespace) -> Config:
     from ledger_export.jobs import config
 
     return config.load(args.config, overrides={
@@ -208,7 +215,7 @@ def _load_config(args: argparse.Namespace):
     })
 
 
-def _period(args: argparse.Namespace):
+def _period(args: argparse.Namespace) -> Period:
     from ledger_export.core import period
 
     return period.choose(period=args.period, quarter_text=args.quarter,
@@ -223,10 +230,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _gen_date(text: str):
+def _gen_date(text: str) -> GenerationChoice:
     from ledger_export.core.period import parse_day
 
-    return text if text in ("input", "today") else parse_day(text, "--gen-date")
+    if text == "input":
+        return "input"
+    if text == "today":
+        return "today"
+    return parse_day(text, "--gen-date")
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -326,8 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except LedgerExportError as exc:
         # One line per problem (a payments file reports every bad row at once).
         for line in str(exc).splitlines() or [type(exc).__name__]:

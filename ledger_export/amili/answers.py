@@ -97,7 +97,7 @@ def refusal(what: str, url: str, response: requests.Response, content: bytes) ->
     return kind(f"Amili answered {status} for {what}: {clip(message, 200)}", url=url, status=status)
 
 
-def json_object(body: Any, what: str, url: str) -> dict:
+def json_object(body: Any, what: str, url: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ResponseFormatError(f"{clip(what, 300)}: the answer is a JSON {type(body).__name__}, "
                                   f"not an object", url=url)

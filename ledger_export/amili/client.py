@@ -86,7 +86,7 @@ class AmiliClient:
     @classmethod
     def from_settings(cls, settings: AmiliSettings, tokens: TokenProvider,
                       progress: Progress | None = None, **overrides: Any) -> AmiliClient:
-        options = dict(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+        options: dict[str, Any] = dict(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                        max_retries=settings.max_retries, max_wait=settings.max_wait,
                        concurrency=settings.concurrency, page_size=settings.page_size,
                        max_pages=settings.max_pages, request_deadline=settings.request_deadline,
@@ -127,12 +127,12 @@ class AmiliClient:
 
     # -- the public calls -------------------------------------------------------------
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict:
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         url = self.url(path)
         body, _ = self._request("GET", url, params=params)
         return json_object(body, f"GET {readable(url, params)}", url)
 
-    def post_json(self, path: str, body: Mapping[str, Any]) -> dict:
+    def post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         url = self.url(path)
         data = simplejson.dumps(body, use_decimal=True).encode("utf-8")
         answer, _ = self._request("POST", url, data=data)
@@ -148,12 +148,12 @@ class AmiliClient:
         return content
 
     def list_items(self, resource: str, where: Mapping[str, Any], *, sort: str = "_created,_id",
-                   projection: Mapping[str, Any] | None = None) -> list[dict]:
+                   projection: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every item of an Eve list, in the server's sort order, each exactly once."""
         return self._lists.read(resource, eve_query(where, sort, projection))
 
     def list_many(self, queries: Sequence[ListQuery], *, sort: str = "_created,_id",
-                  alongside: Sequence[Callable[[], R]] = ()) -> tuple[list[list[dict]], list[R]]:
+                  alongside: Sequence[Callable[[], R]] = ()) -> tuple[list[list[dict[str, Any]]], list[R]]:
         """Several Eve lists in one concurrent round, each read as list_items reads it (see lists.py).
 
         ``alongside``: other calls sharing the round (downloads; one that raises

@@ -93,7 +93,9 @@ def document_file_names(payouts: Sequence[Payout],
     """
     used: set[str] = set()
     names: dict[str, str] = {}
-    for payout in sorted((p for p in payouts if p.document is not None), key=stable_order):
+    for payout in sorted(payouts, key=stable_order):
+        if payout.document is None:
+            continue
         stem = clean_stem(payout.document.name) or FALLBACK_STEM
         whole = f"{stem}-{_id_tag(payout.id, 32)}"
         # Then counters, as many as it takes: every payout and every file already there gets one.

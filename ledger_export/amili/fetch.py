@@ -22,6 +22,7 @@ hidden by a summary count that is wrong come on top.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -40,7 +41,7 @@ PAYMENTS = "creditor--payments"
 BATCH = 100
 
 # Given the period's payouts as fetched, the URLs of the documents to download with the lines.
-DocumentUrls = Callable[[Sequence[dict]], Iterable[str]]
+DocumentUrls = Callable[[Sequence[dict[str, Any]]], Iterable[str]]
 # One such download: the bytes, or the error the client raised (what it means is the caller's to say).
 Download = bytes | LedgerExportError
 
@@ -52,9 +53,9 @@ class RawPeriod:
     creditor: str
     period: Period
     base_url: str
-    payouts: tuple[dict, ...]
-    specifications: tuple[dict, ...]
-    payments: tuple[dict, ...]
+    payouts: tuple[dict[str, Any], ...]
+    specifications: tuple[dict[str, Any], ...]
+    payments: tuple[dict[str, Any], ...]
 
 
 @overload
@@ -88,7 +89,7 @@ def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_
         [ListQuery(SPECIFICATIONS, {"payout": {"$in": ids}}, expected) for ids, expected in batches]
         + [ListQuery(PAYMENTS, {"creditor": creditor, "booking_date": in_period})],
         alongside=[partial(_download, client, url) for url in urls])
-    lines: list[dict] = []
+    lines: list[dict[str, Any]] = []
     for (ids, _), batch in zip(batches, found):
         _check_payout(batch, set(ids))
         lines.extend(batch)
@@ -183,7 +184,7 @@ def _reference(value: Any) -> Any:
     return value.get("_id") if isinstance(value, Mapping) else value
 
 
-def _check_creditor(resource: str, items: Iterable[dict], creditor: str) -> None:
+def _check_creditor(resource: str, items: Iterable[dict[str, Any]], creditor: str) -> None:
     """Every record is the creditor's own. A line is asked for by its payout, not by creditor,
     so a line of another creditor hung on our payout would pass every other check and be
     booked as ours. Amili sends ``creditor`` on every record (all of samples/amili/ carry
@@ -196,7 +197,7 @@ def _check_creditor(resource: str, items: Iterable[dict], creditor: str) -> None
                                       f"not the creditor {creditor} that was asked for")
 
 
-def _check(resource: str, items: Sequence[dict], creditor: str, date_field: str, period: Period) -> None:
+def _check(resource: str, items: Sequence[dict[str, Any]], creditor: str, date_field: str, period: Period) -> None:
     # The where filter does this on the server; an answer that ignored it must not reach the books.
     _check_creditor(resource, items, creditor)
     for item in items:
@@ -209,7 +210,7 @@ def _check(resource: str, items: Sequence[dict], creditor: str, date_field: str,
                                       f"outside the period {period.label} that was asked for")
 
 
-def _check_payout(lines: Iterable[dict], asked: set[str]) -> None:
+def _check_payout(lines: Iterable[dict[str, Any]], asked: AbstractSet[str | None]) -> None:
     for line in lines:
         payout = _reference(line.get("payout"))
         if payout not in asked:
@@ -217,7 +218,7 @@ def _check_payout(lines: Iterable[dict], asked: set[str]) -> None:
                                       f"not one of the payouts asked for")
 
 
-def _unique(lines: list[dict]) -> list[dict]:
+def _unique(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # Batches ask for different payouts, so a line in two of them was moved
     # from one payout to another while we read: the data is not one picture.
     seen: set[str] = set()
@@ -229,8 +230,8 @@ def _unique(lines: list[dict]) -> list[dict]:
     return list(lines)
 
 
-def _stable(resource: str, items: Iterable[dict]) -> tuple[dict, ...]:
-    def key(item: dict) -> tuple:
+def _stable(resource: str, items: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    def key(item: dict[str, Any]) -> tuple[datetime, str]:
         try:
             return timestamps.parse(item.get("_created")), item["_id"]
         except ValueError as exc:

@@ -65,7 +65,7 @@ def eve_query(where: Mapping[str, Any], sort: str, projection: Mapping[str, Any]
     return query
 
 
-def _items(pages: Sequence[paging.Page]) -> list[dict]:
+def _items(pages: Sequence[paging.Page]) -> list[dict[str, Any]]:
     # Each item was decoded for this reading alone: handing it on needs no copy.
     return [item for page in pages for item in page.items]
 
@@ -94,6 +94,11 @@ class _Reading:
         with self._lock:
             last = self.predicted if self.first is None else self.first.page_count
             return last if self.end is None else min(last, self.end)
+
+    def take_first(self) -> int:
+        """Page 1, asked for first by every reading: it tells how many pages follow."""
+        self.asked = 1
+        return 1
 
     def take(self) -> int | None:
         """The next page to ask for, or None when the reading is (as far as is known now) complete."""
@@ -153,7 +158,7 @@ class ListReader:
     """Reads lists with a client's checked pages and its pool (see AmiliClient.list_items, list_many)."""
 
     page: Callable[[str, Mapping[str, str], int, int], paging.Page]  # resource, query, number, per page
-    map: Callable[[Callable[[Any], Any], Iterable[Any]], list]
+    map: Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
     page_size: int
     pause: Callable[[int], None]  # before reading a list again after attempt n failed
     url: Callable[[str], str]
@@ -163,7 +168,7 @@ class ListReader:
         return _Reading(resource, readable(self.url(resource), query), self.max_pages, predicted)
 
     def read(self, resource: str, query: Mapping[str, str], *,
-             failed: paging.Inconsistency | None = None) -> list[dict]:
+             failed: paging.Inconsistency | None = None) -> list[dict[str, Any]]:
         """Every item of one list, read until its pages fit together.
 
         ``failed``: why a reading made elsewhere (a round) did not fit; it was attempt 1.
@@ -178,7 +183,7 @@ class ListReader:
                 self.pause(attempt)
             attempt += 1
             reading = self._reading(resource, query)
-            reading.add(self.page(resource, query, reading.take(), self.page_size))
+            reading.add(self.page(resource, query, reading.take_first(), self.page_size))
             self.map(lambda n: reading.add(self.page(resource, query, n, reading.per_page(self.page_size))),
                      reading.numbers())
             pages = reading.reading()
@@ -198,7 +203,7 @@ class ListReader:
             f"{PAGING_ATTEMPTS} attempts: run again when Amili is not updating it", url=url)
 
     def read_many(self, queries: Sequence[ListQuery], sort: str,
-                  alongside: Sequence[Callable[[], R]] = ()) -> tuple[list[list[dict]], list[R]]:
+                  alongside: Sequence[Callable[[], R]] = ()) -> tuple[list[list[dict[str, Any]]], list[R]]:
         """Every item of each list (as ``read`` gives it), and the results of ``alongside``, in order."""
         built = [eve_query(q.where, sort) for q in queries]
         readings = [self._reading(q.resource, query, max(1, math.ceil((q.expected or 0) / self.page_size)))

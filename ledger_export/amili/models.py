@@ -13,12 +13,18 @@ from datetime import date, datetime
 from functools import cached_property, lru_cache
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from ledger_export.core.errors import RecordError
 from ledger_export.core.money import parse_amount
 from ledger_export.core.period import Period
 from ledger_export.amili import timestamps
+
+
+# One JSON object as Amili sent it: field names to arbitrary JSON values
+# (numbers already Decimal); the reader below checks each field it takes.
+JsonObject = Mapping[str, Any]
+_When = TypeVar("_When", date, datetime)
 
 
 @lru_cache(maxsize=8192)
@@ -60,14 +66,11 @@ class _Reader:
     def fail(self, name: str, problem: str) -> RecordError:
         return RecordError(self.kind, self.label, name, problem)
 
-    def _get(self, name: str, required: bool) -> Any:
-        value = self.item.get(name)
-        if value is None and required:
-            raise self.fail(name, "is missing")
-        return value
+    def _missing(self, name: str) -> RecordError:
+        return self.fail(name, "is missing")
 
-    def text(self, name: str, required: bool = True) -> str | None:
-        value = self._get(name, required)
+    def optional_text(self, name: str) -> str | None:
+        value = self.item.get(name)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
@@ -78,22 +81,30 @@ class _Reader:
             raise self.fail(name, f"holds a lone surrogate, not a character: {value!r:.60}")
         return value
 
-    def amount(self, name: str, required: bool = True, source: Mapping | None = None) -> Decimal | None:
+    def text(self, name: str) -> str:
+        value = self.optional_text(name)
+        if value is None:
+            raise self._missing(name)
+        return value
+
+    def optional_amount(self, name: str, source: JsonObject | None = None) -> Decimal | None:
         value = (source if source is not None else self.item).get(name)
         if value is None:
-            if required:
-                raise self.fail(name, "is missing")
             return None
         try:
             return _amount(value)
         except ValueError as exc:
             raise self.fail(name, str(exc)) from None
 
-    def integer(self, name: str, required: bool = True, source: Mapping | None = None) -> int | None:
+    def amount(self, name: str, source: JsonObject | None = None) -> Decimal:
+        value = self.optional_amount(name, source)
+        if value is None:
+            raise self._missing(name)
+        return value
+
+    def optional_integer(self, name: str, source: JsonObject | None = None) -> int | None:
         value = (source if source is not None else self.item).get(name)
         if value is None:
-            if required:
-                raise self.fail(name, "is missing")
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, Decimal) and value == value.to_integral_value():
@@ -101,14 +112,23 @@ class _Reader:
             raise self.fail(name, f"must be a whole number, got {value!r:.40}")
         return value
 
-    def moment(self, name: str, required: bool = True) -> datetime | None:
-        return self._timestamp(name, required, timestamps.parse)
+    def integer(self, name: str, source: JsonObject | None = None) -> int:
+        value = self.optional_integer(name, source)
+        if value is None:
+            raise self._missing(name)
+        return value
 
-    def day(self, name: str, required: bool = True) -> date | None:
-        return self._timestamp(name, required, timestamps.parse_day)
+    def moment(self, name: str) -> datetime:
+        value = self._timestamp(name, timestamps.parse)
+        if value is None:
+            raise self._missing(name)
+        return value
 
-    def _timestamp(self, name: str, required: bool, parse: Callable[[str], Any]) -> Any:
-        value = self._get(name, required)
+    def optional_day(self, name: str) -> date | None:
+        return self._timestamp(name, timestamps.parse_day)
+
+    def _timestamp(self, name: str, parse: Callable[[str], _When]) -> _When | None:
+        value = self.item.get(name)
         if value is None:
             return None
         try:
@@ -215,11 +235,11 @@ class Payout:
                     file=doc.text("file"),
                     name=doc.text("name"),
                     length=doc.integer("length"),
-                    content_type=doc.text("content_type", required=False) or "application/pdf",
+                    content_type=doc.optional_text("content_type") or "application/pdf",
                 )
             except RecordError as exc:
                 raise r.fail(f"document.{exc.field}", exc.problem) from None
-        ledger_account = r.integer("ledger_account", required=False)
+        ledger_account = r.optional_integer("ledger_account")
         if ledger_account is not None and not 1900 <= ledger_account <= 1999:
             # Amili's bank accounts are 1900-1999; anything else would book the
             # payout on, say, output VAT as if it were the bank.
@@ -230,13 +250,13 @@ class Payout:
             created=r.moment("_created"),
             creditor=r.reference("creditor") or "",
             currency=r.text("currency"),
-            payout_reference=r.text("payout_reference", required=False) or "",
-            payout_date=r.day("payout_date", required=False),
+            payout_reference=r.optional_text("payout_reference") or "",
+            payout_date=r.optional_day("payout_date"),
             ledger_account=ledger_account,
             finance_category=r.text("finance_category"),
-            finance_interval=r.text("finance_interval", required=False),
-            finance_period_start=r.day("finance_period_start_date", required=False),
-            finance_period_end=r.day("finance_period_end_date", required=False),
+            finance_interval=r.optional_text("finance_interval"),
+            finance_period_start=r.optional_day("finance_period_start_date"),
+            finance_period_end=r.optional_day("finance_period_end_date"),
             amount=r.amount("amount"),
             vat_amount=r.amount("vat_amount"),
             total_amount=r.amount("total_amount"),
@@ -286,20 +306,20 @@ class Specification:
             created=r.moment("_created"),
             creditor=r.reference("creditor") or "",
             payout=r.reference("payout"),
-            payout_reference=r.text("payout_reference", required=False),
-            payout_date=r.day("payout_date", required=False),
-            booking_date=r.day("booking_date", required=False),
-            invoice_number=r.text("invoice_number", required=False),
-            reference_number=r.text("reference_number", required=False),
+            payout_reference=r.optional_text("payout_reference"),
+            payout_date=r.optional_day("payout_date"),
+            booking_date=r.optional_day("booking_date"),
+            invoice_number=r.optional_text("invoice_number"),
+            reference_number=r.optional_text("reference_number"),
             case=case,
             article=r.text("article"),
             finance_category=r.text("finance_category"),
-            currency=r.text("currency", required=False) or "SEK",
+            currency=r.optional_text("currency") or "SEK",
             amount=r.amount("amount"),
             vat_amount=r.amount("vat_amount"),
             total_amount=r.amount("total_amount"),
             banking_transaction=r.reference("banking_transaction"),
-            state=r.text("state", required=False),
+            state=r.optional_text("state"),
         )
 
 
@@ -333,17 +353,17 @@ class CreditorPayment:
             created=r.moment("_created"),
             creditor=r.reference("creditor") or "",
             case=r.reference("case"),
-            invoice_number=r.text("invoice_number", required=False),
-            case_invoice_number=r.text("case_invoice_number", required=False),
-            case_reference_number=r.text("case_reference_number", required=False),
+            invoice_number=r.optional_text("invoice_number"),
+            case_invoice_number=r.optional_text("case_invoice_number"),
+            case_reference_number=r.optional_text("case_reference_number"),
             currency=r.text("currency"),
             amount=r.amount("amount"),
-            settled_amount=r.amount("settled_amount", required=False),
-            bank_transaction_date=r.day("bank_transaction_date", required=False),
-            booking_date=r.day("booking_date", required=False),
-            creditor_payment_reference=r.text("creditor_payment_reference", required=False),
-            status=r.text("status", required=False),
-            status_reason_locale=r.text("status_reason_locale", required=False),
+            settled_amount=r.optional_amount("settled_amount"),
+            bank_transaction_date=r.optional_day("bank_transaction_date"),
+            booking_date=r.optional_day("booking_date"),
+            creditor_payment_reference=r.optional_text("creditor_payment_reference"),
+            status=r.optional_text("status"),
+            status_reason_locale=r.optional_text("status_reason_locale"),
         )
 
 
@@ -368,6 +388,6 @@ class PeriodData:
         return self._lines_by_payout.get(payout.id, ())
 
 
-def stable_order(record: Payout | Specification | CreditorPayment) -> tuple:
+def stable_order(record: Payout | Specification | CreditorPayment) -> tuple[datetime, str]:
     """The order every output lists records in: creation time, then id."""
     return (record.created, record.id)

@@ -27,7 +27,7 @@ REPEATED_TEXTS = ("creditor", "currency", "payout", "payout_reference", "payout_
                   "invoice_number", "reference_number")
 
 
-def share_texts(items: Sequence[dict], memo: dict[str, str]) -> None:
+def share_texts(items: Sequence[dict[str, Any]], memo: dict[str, str]) -> None:
     """Make equal values of ``REPEATED_TEXTS`` (and references.case) one str object each, in place."""
     for item in items:
         for key in REPEATED_TEXTS:
@@ -42,7 +42,7 @@ def share_texts(items: Sequence[dict], memo: dict[str, str]) -> None:
 @dataclass(frozen=True)
 class Page:
     number: int
-    items: tuple[dict, ...]
+    items: tuple[dict[str, Any], ...]
     # What the server says about the whole list at the moment it served this page.
     total: int
     max_results: int

@@ -129,7 +129,7 @@ def load_snapshot(path: Path) -> RawPeriod:
     """
     folder = find_snapshot(path)
     index = _read_index(folder / INDEX)
-    contents: dict[str, tuple] = {}
+    contents: dict[str, tuple[dict[str, Any], ...]] = {}
     for attr, name in RESOURCES.items():
         file = folder / name
         data = _read_bytes(file, RESOURCE_LIMIT)

@@ -12,10 +12,10 @@ from functools import lru_cache
 _DISTINCT = 8192
 
 
-def parse(text: str) -> datetime:
+def parse(text: object) -> datetime:
     """Any valid RFC 1123/2822 form; the result is always timezone-aware UTC.
 
-    Raises ValueError for anything else.
+    Raises ValueError for anything else, a JSON value that is no string included.
     """
     if not isinstance(text, str):
         raise ValueError(f"must be an RFC 1123 date string, got {type(text).__name__}")
@@ -39,7 +39,7 @@ def _parse(text: str) -> datetime:
         raise ValueError(f"is not a date that can be booked: {text!r:.60}") from None
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: object) -> date:
     """The calendar day of a date field. Amili stores dates as midnight GMT."""
     return _parse_day(parse(text))
 

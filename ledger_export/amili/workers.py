@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-_STOP = object()
+# A call waiting for a thread: its future, the function and its arguments; None tells a thread to end.
+_Job = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 _current = threading.local()
 
 
@@ -27,12 +28,12 @@ def stopping() -> threading.Event | None:
     return getattr(_current, "stopping", None)
 
 
-def _work(jobs: queue.SimpleQueue, stop: threading.Event) -> None:
+def _work(jobs: queue.SimpleQueue[_Job | None], stop: threading.Event) -> None:
     # Holds the queue, not the pool: a pool nobody closed is still collected, and its threads then end.
     _current.stopping = stop
     while True:
         job = jobs.get()
-        if job is _STOP:
+        if job is None:
             return
         future, fn, args = job
         if future.set_running_or_notify_cancel():
@@ -43,9 +44,9 @@ def _work(jobs: queue.SimpleQueue, stop: threading.Event) -> None:
         del job, future, fn, args  # nothing of a finished call stays alive in an idle thread
 
 
-def _end(jobs: queue.SimpleQueue, threads: list[threading.Thread]) -> None:
+def _end(jobs: queue.SimpleQueue[_Job | None], threads: list[threading.Thread]) -> None:
     for _ in threads:
-        jobs.put(_STOP)
+        jobs.put(None)
 
 
 class Workers:
@@ -54,15 +55,15 @@ class Workers:
     def __init__(self, size: int, name: str):
         self.size = size
         self.name = name
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
         self._stopping = threading.Event()
         self._end = weakref.finalize(self, _end, self._jobs, self._threads)
 
-    def submit(self, fn: Callable[..., R], *args: Any) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        future: Future[R] = Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the workers are closed")
@@ -84,7 +85,7 @@ class Workers:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
-            if job is not _STOP:
+            if job is not None:
                 job[0].cancel()
         self._end()
 
@@ -99,8 +100,8 @@ def run_all(workers: Callable[[], Workers], limit: int, fn: Callable[[T], R], ar
     if limit == 1:
         return [fn(a) for a in it]
     pool: Workers | None = None
-    futures: list[Future] = []
-    running: set[Future] = set()
+    futures: list[Future[R]] = []
+    running: set[Future[R]] = set()
     try:
         for a in it:
             pool = pool or workers()

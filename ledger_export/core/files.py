@@ -113,7 +113,7 @@ def remove_stale_staging(root: Path, keep: Path | None = None) -> list[str]:
     Call only while holding the root's lock: a live run's staging folder is
     its own until it ends. Links are never followed, only unlinked.
     """
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(root))
     except FileNotFoundError:

@@ -12,9 +12,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from ledger_export.core.errors import ConfigError
+
+
+T = TypeVar("T")
 
 
 class Table:
@@ -35,6 +38,15 @@ class Table:
 
     def error(self, k: str, message: str) -> ConfigError:
         return ConfigError(message, key=self.key(k), path=self.path)
+
+    # The value is checked against ``kind`` before it is returned, so the result
+    # has the kind's type; None only where the default is None (TOML has no null).
+    @overload
+    def get(self, k: str, default: None, kind: type[T]) -> T | None: ...
+    @overload
+    def get(self, k: str, default: T, kind: type[T]) -> T: ...
+    @overload
+    def get(self, k: str, default: float, kind: tuple[type[int], type[float]]) -> float: ...
 
     def get(self, k: str, default: Any, kind: type | tuple[type, ...]) -> Any:
         self.used.add(k)
@@ -92,7 +104,7 @@ def read_company(t: Table) -> Company:
     return c
 
 
-def positive(t: Table, k: str, default: Any, kind: Any) -> Any:
+def positive(t: Table, k: str, default: int, kind: type[int]) -> int:
     value = t.get(k, default, kind)
     if value <= 0:
         raise t.error(k, f"must be more than 0, got {value}")

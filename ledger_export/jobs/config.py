@@ -37,7 +37,7 @@ class Config:
     source: str | None = None
 
 
-def _apply_overrides(doc: dict, overrides: Mapping[str, Any]) -> dict:
+def _apply_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     doc = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in doc.items()}
     for dotted, value in overrides.items():
         if value is None:

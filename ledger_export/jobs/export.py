@@ -19,6 +19,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 from ledger_export.sie.chart import read_chart
 from ledger_export.amili.auth import TokenProvider
@@ -34,6 +35,8 @@ from ledger_export.jobs.incremental import Seen, fetch_seen, since_moment
 from ledger_export.jobs.fetch import documents_to_download, open_client, period_folder
 from ledger_export.ledger import reconcile
 from ledger_export.ledger.model import WARNING, Finding, Ledger
+from ledger_export.ledger.settings import Detail
+from ledger_export.jobs.register_check import RunMode
 from ledger_export.jobs.config_dump import run_settings
 from ledger_export.ledger.summary import render_summary
 from ledger_export.ledger.vouchers import build_ledger
@@ -65,15 +68,19 @@ class ReconciliationFailed(LedgerExportError):
         self.summary = summary
 
 
+# When the outputs say they were made (ExportOptions.generated, --gen-date).
+GenerationChoice = Literal["input", "today"] | date
+
+
 @dataclass(frozen=True)
 class ExportOptions:
-    detail: str | None = None          # "account" or "invoice"; None: the configuration's
+    detail: Detail | None = None       # "account" or "invoice"; None: the configuration's
     chart: Path | None = None          # the target ledger's own SIE export (#KONTO)
     strict: bool = False
     # #GEN and the workbook's run time: "input" (newest record fetched; the
     # default, so the same input gives the same bytes), "today" (the clock),
     # or a fixed date.
-    generated: str | date = "input"
+    generated: GenerationChoice = "input"
     from_raw: Path | None = None
     dry_run: bool = False
     only_new: bool = False             # skip payouts the register has; book the rest
@@ -89,7 +96,7 @@ class ExportOptions:
             raise PeriodError("--since-last fetches from Amili; it cannot be combined with --from-raw")
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> RunMode:
         if self.force:
             return "force"
         return "only-new" if self.only_new or self.since_last else "normal"
@@ -132,13 +139,14 @@ class ExportResult:
         return "\n".join(lines)
 
 
-def generation_moment(choice: str | date, data: PeriodData) -> datetime:
+def generation_moment(choice: GenerationChoice, data: PeriodData) -> datetime:
     """When the outputs say they were made; only "today" reads the clock."""
     if isinstance(choice, date):
         return datetime(choice.year, choice.month, choice.day, tzinfo=timezone.utc)
     if choice == "today":
         return datetime.now(timezone.utc).replace(microsecond=0)
-    moments = [r.created for r in (*data.payouts, *data.specifications, *data.payments)]
+    moments = ([p.created for p in data.payouts] + [s.created for s in data.specifications]
+               + [c.created for c in data.payments])
     if moments:
         return max(moments)
     end = data.period.end
@@ -252,7 +260,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
           nullcontext() if options.dry_run else staging_folder(root) as staging):
         if config.amili.creditor and options.from_raw is None:
             register.claim(_owner(config, config.amili.creditor, options.purpose))  # before any request
-        since = since_moment(register.last_mark(period.label)) if options.since_last else None
+        # --since-last reads from Amili, so a period was given (ExportOptions refuses it with --from-raw).
+        since = since_moment(register.last_mark(period.label)) if options.since_last and period is not None else None
         with _source(config, period, options, tokens, progress, since, staging) as source:
             register.claim(_owner(config, source.data.creditor, options.purpose))
             check = register.check(source.data.payouts)
@@ -275,6 +284,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
                                   document_names=document_names)
             documents: tuple[DocumentRecord, ...] = ()
             if not options.dry_run:
+                assert staging is not None  # staged: this is no dry run
                 # Downloaded into staging before anything is decided, because a missing or broken
                 # self-invoice is a finding that --strict must be able to fail on.
                 documents = collect_documents(data.payouts, on_disk, source.fetch, media_url_for(config.amili),

@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ledger_export.amili.auth import TokenProvider, token_provider
 from ledger_export.amili.client import AmiliClient
@@ -59,7 +60,7 @@ def documents_to_download(config: Config, period: Period) -> DocumentUrls:
     folder = period_folder(config, period)
     url_for = media_url_for(config.amili)
 
-    def urls(items: Sequence[dict]) -> list[str]:
+    def urls(items: Sequence[dict[str, Any]]) -> list[str]:
         payouts = []
         for item in items:
             try:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any, overload
 from datetime import date, datetime, timedelta
 
 from ledger_export.amili import timestamps
@@ -39,6 +40,12 @@ PAYOUTS = "finance--payouts"
 DEFAULT_OVERLAP = timedelta(days=1)
 
 
+@overload
+def since_moment(mark: datetime, overlap: timedelta = ...) -> datetime: ...
+@overload
+def since_moment(mark: None, overlap: timedelta = ...) -> None: ...
+
+
 def since_moment(mark: datetime | None, overlap: timedelta = DEFAULT_OVERLAP) -> datetime | None:
     """Where an incremental fetch starts: ``mark - overlap``, or None (everything) with no mark yet."""
     if overlap < timedelta(0):
@@ -46,7 +53,7 @@ def since_moment(mark: datetime | None, overlap: timedelta = DEFAULT_OVERLAP) ->
     return None if mark is None else mark - overlap
 
 
-def since_where(mark: datetime, overlap: timedelta = DEFAULT_OVERLAP) -> dict:
+def since_where(mark: datetime, overlap: timedelta = DEFAULT_OVERLAP) -> dict[str, Any]:
     """The ``where`` clause an incremental query adds: ``_created`` from ``mark - overlap`` on."""
     return {"_created": {"$gte": timestamps.format(since_moment(mark, overlap))}}
 
@@ -68,7 +75,7 @@ def fetch_seen(client: AmiliClient, creditor: str, period: Period, since: dateti
     Payouts paid before the period belong to earlier periods and do not
     hold this period's mark. Usually one request (a page of ids).
     """
-    where: dict = {"creditor": creditor,
+    where: dict[str, Any] = {"creditor": creditor,
                    "$or": [{"payout_date": None}, {"payout_date": {"$gte": timestamps.format(period.start)}}]}
     if since is not None:
         where["_created"] = {"$gte": timestamps.format(since)}

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from ledger_export.amili import timestamps
 from ledger_export.amili.answers import format_issues
@@ -53,10 +53,19 @@ from ledger_export.jobs.payments_csv import PaymentRow, read_payments
 RESOURCE = "creditor--payments"
 BATCH = 100  # references per $in query: one page each, and a URL of a few kB
 
-REGISTERED, ALREADY, WOULD = "registered", "already registered", "would register"
-REJECTED, UNKNOWN, FAILED, CONFLICT = "rejected", "unknown", "not sent", "reference in use"
-MORE_THAN_ONCE, UNREADABLE = "registered more than once", "sent, answer unreadable"
-FAILURES = (REJECTED, UNKNOWN, FAILED, CONFLICT, MORE_THAN_ONCE, UNREADABLE)
+# What became of a row, as the result table prints it.
+PaymentStatus = Literal["registered", "already registered", "would register", "rejected", "unknown", "not sent",
+                        "reference in use", "registered more than once", "sent, answer unreadable"]
+REGISTERED: Final = "registered"
+ALREADY: Final = "already registered"
+WOULD: Final = "would register"
+REJECTED: Final = "rejected"
+UNKNOWN: Final = "unknown"
+FAILED: Final = "not sent"
+CONFLICT: Final = "reference in use"
+MORE_THAN_ONCE: Final = "registered more than once"
+UNREADABLE: Final = "sent, answer unreadable"
+FAILURES: tuple[PaymentStatus, ...] = (REJECTED, UNKNOWN, FAILED, CONFLICT, MORE_THAN_ONCE, UNREADABLE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ class PaymentResult:
     reference: str
     target: str  # "invoice INV-2025-0049" or "case 68..."
     amount: Decimal
-    status: str
+    status: PaymentStatus
     payment_id: str | None = None
     settled_amount: Decimal | None = None
     amili_status: str | None = None  # Amili's processing status: completed, warning, error
@@ -89,7 +98,9 @@ def registered_before(client: AmiliClient, creditor: str,
         items = client.list_items(RESOURCE, {"creditor": creditor, "creditor_payment_reference": {"$in": batch}})
         for item in items:
             payment = CreditorPayment.from_api(item)
-            found.setdefault(payment.creditor_payment_reference, []).append(payment)
+            reference = payment.creditor_payment_reference
+            if reference is not None:  # always, as the query asks for these references
+                found.setdefault(reference, []).append(payment)
     return found
 
 
@@ -102,7 +113,7 @@ def payment_body(creditor: str, row: PaymentRow) -> dict[str, Any]:
             "creditor_payment_reference": row.reference, "origin": "creditor_system"}
 
 
-def _result(row: PaymentRow, status: str, payment: CreditorPayment | None = None, **extra: Any) -> PaymentResult:
+def _result(row: PaymentRow, status: PaymentStatus, payment: CreditorPayment | None = None, **extra: Any) -> PaymentResult:
     if payment is not None:
         extra = {"payment_id": payment.id, "settled_amount": payment.settled_amount,
                  "amili_status": payment.status, "status_reason": payment.status_reason_locale, **extra}

@@ -120,7 +120,9 @@ def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader, [])]
     _check_header(name, header)
-    rows, problems, references = [], [], {}
+    rows: list[PaymentRow] = []
+    problems: list[tuple[int | None, str]] = []
+    references: dict[str, int] = {}  # reference -> the line that has it first
     while True:
         line = reader.line_num + 1  # where the record starts, even if a quoted field spans lines
         try:
@@ -143,7 +145,7 @@ def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, 
         references.setdefault(reference, line)
         if errors:
             problems.append((line, "; ".join(errors)))
-        else:
+        elif row is not None:  # None only with errors
             rows.append(row)
     if problems:
         raise PaymentFileError(name, problems)
@@ -197,7 +199,7 @@ def _row(line: int, v: dict[str, str], today: date, header: list[str]) -> tuple[
     if not reference:
         errors.append("reference: is empty; every payment needs its own reference (e.g. the bank's "
                       "transaction id): it is how a re-run recognises payments Amili already has")
-    if errors:
+    if errors or amount is None or day is None:  # amount and day are None only with an error
         return None, errors
     return PaymentRow(line, reference, amount, day, case or None, invoice or None, currency), errors
 

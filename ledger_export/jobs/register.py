@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
 
 from ledger_export.amili.models import Payout
 from ledger_export.core.errors import InconsistentPagingError
@@ -49,7 +50,7 @@ from ledger_export.core.files import fs_step, remove_stale_staging
 from ledger_export.jobs.incremental import Seen, next_mark
 from ledger_export.core.lock import OutputLock
 from ledger_export.core.money import format_amount
-from ledger_export.jobs.register_check import Check, Export, RegisterError, Run, compare
+from ledger_export.jobs.register_check import Check, Export, RegisterError, Run, RunMode, compare
 from ledger_export.jobs.register_files import RegisterMissingError, exported_periods, file_matches, sha256_file, undo_files
 
 __all__ = ["REGISTER_FILE", "Owner", "Register", "RegisterError", "RegisterMissingError", "RunRow",
@@ -59,7 +60,14 @@ REGISTER_FILE = "ledger-export-register.sqlite"
 SCHEMA_VERSION = 2
 # SQLite allows 32766 parameters per statement since 3.32, 999 before; stay below both.
 CHUNK = 500
-PENDING, EXPORTED, NOTHING_NEW, ABANDONED = "pending", "exported", "nothing new", "abandoned"
+_T = TypeVar("_T")
+# A run's status and mode as the runs table holds them (its CHECK constraints below).
+RunStatus = Literal["pending", "exported", "nothing new", "abandoned"]
+PENDING: Final = "pending"
+EXPORTED: Final = "exported"
+NOTHING_NEW: Final = "nothing new"
+ABANDONED: Final = "abandoned"
+RecordedMode = RunMode | Literal["rebuilt"]  # "rebuilt": a run register_rebuild.py restored
 
 _TABLES = """
 CREATE TABLE register_info (
@@ -128,8 +136,8 @@ class Owner:
 class RunRow:
     id: int
     period: str
-    mode: str
-    status: str
+    mode: RecordedMode
+    status: RunStatus
     exported_at: datetime
     created_mark: datetime | None
     manifest: str | None = None
@@ -140,7 +148,7 @@ class Settled:
     """A run found pending at start, and what became of it."""
 
     run: RunRow
-    status: str  # EXPORTED or ABANDONED
+    status: Literal["exported", "abandoned"]
     removed: tuple[str, ...] = ()
 
     def describe(self) -> str:
@@ -153,7 +161,7 @@ class Settled:
                 f"abandoned{taken}: its payouts count as not exported")
 
 
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+def _chunks(items: Sequence[_T], size: int = CHUNK) -> Iterable[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
@@ -269,7 +277,8 @@ class Register:
     def next_run_id(self) -> int:
         """The id ``begin`` will give the next run (stable while the lock is held): for file names."""
         with _errors(self.path, "read"):
-            return self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM runs").fetchone()[0]
+            next_id: int = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM runs").fetchone()[0]
+        return next_id
 
     # -- writing -------------------------------------------------------------------
 
@@ -294,9 +303,9 @@ class Register:
             found = next_mark(seen, booked, self.last_mark(run.period))
             mark = found.isoformat() if found is not None else None
         with self._transaction("note the run as pending"):
-            run_id = self._db.execute(
+            run_id = _row_id(self._db.execute(
                 "INSERT INTO runs (period, mode, status, exported_at, pending_mark, manifest) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (run.period, run.mode, PENDING, at, mark, manifest)).lastrowid
+                "VALUES (?, ?, ?, ?, ?, ?)", (run.period, run.mode, PENDING, at, mark, manifest)))
             self._db.executemany("INSERT INTO run_files (run_id, name, size, sha256) VALUES (?, ?, ?, ?)",
                                  [(run_id, name, size, sha) for name, (size, sha) in sorted(files.items())])
             self._db.executemany(
@@ -334,9 +343,9 @@ class Register:
             found = next_mark(seen, self._exported_ids([s.id for s in seen]), self.last_mark(run.period))
             mark = found.isoformat() if found is not None else None
         with self._transaction("note the run"):
-            return self._db.execute(
+            return _row_id(self._db.execute(
                 "INSERT INTO runs (period, mode, status, exported_at, created_mark) VALUES (?, ?, ?, ?, ?)",
-                (run.period, run.mode, NOTHING_NEW, _iso(run.exported_at), mark)).lastrowid
+                (run.period, run.mode, NOTHING_NEW, _iso(run.exported_at), mark)))
 
     def record(self, run: Run, payouts: Sequence[Payout], file_name: str | None, sha256: str | None, *,
                seen: Sequence[Seen] | None = None) -> int:
@@ -412,8 +421,9 @@ class Register:
         self._writable()
         [run] = [r for r in self.runs() if r.id == run_id]
         files = self.run_files(run.id)
-        manifest = files.get(run.manifest or "")
-        if manifest is not None and file_matches(self.root / (run.manifest or ""), *manifest):
+        name = run.manifest or ""
+        manifest = files.get(name)
+        if manifest is not None and file_matches(self.root / name, *manifest):
             self.finish(run.id)
             return Settled(run, EXPORTED)
         removed = undo_files(self.root, files)
@@ -480,15 +490,22 @@ def _refuse_missing(root: Path, path: Path) -> None:
         raise RegisterMissingError(path, "is empty" if size == 0 else "is missing", periods)
 
 
-def _export(row: tuple) -> Export:
+def _export(row: tuple[Any, ...]) -> Export:
     pid, etag, day, reference, total, period, file_name, sha, run_id, at = row
     return Export(pid, etag, date.fromisoformat(day) if day else None, reference, Decimal(total), period,
                   file_name, sha, run_id, _moment(at))
 
 
-def _run_row(row: tuple) -> RunRow:
+def _run_row(row: tuple[Any, ...]) -> RunRow:
     i, period, mode, status, at, mark, manifest = row
     return RunRow(i, period, mode, status, _moment(at), _moment(mark) if mark else None, manifest)
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row the cursor just inserted (lastrowid is None only before an INSERT)."""
+    row_id = cursor.lastrowid
+    assert row_id is not None
+    return row_id
 
 
 def _moment(text: str) -> datetime:

@@ -9,13 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal, get_args
 
 from ledger_export.amili.models import Payout
 from ledger_export.core.errors import LedgerExportError
 from ledger_export.ledger.model import ERROR, WARNING, Finding
 from ledger_export.core.money import format_amount
 
-MODES = ("normal", "only-new", "force")
+# How a run treats payouts exported before; written as they are into the register.
+RunMode = Literal["normal", "only-new", "force"]
+MODES: tuple[RunMode, ...] = get_args(RunMode)
 # Drift findings describe vouchers of earlier runs, which this run cannot change: they are shown
 # in every mode (the amount as an error) and never stop the run that finds them.
 DRIFT = "drift"
@@ -62,7 +65,7 @@ class Run:
     """One export run as the caller describes it; the register numbers it when it records it."""
 
     period: str
-    mode: str
+    mode: RunMode
     exported_at: datetime  # the caller's clock: the library reads none
 
     def __post_init__(self) -> None:
@@ -164,7 +167,7 @@ class Check:
     def drifted(self) -> tuple[Exported, ...]:
         return tuple(e for e in self.exported if e.drifted)
 
-    def to_export(self, mode: str) -> tuple[Payout, ...]:
+    def to_export(self, mode: RunMode) -> tuple[Payout, ...]:
         """The payouts this run may book: raises AlreadyExportedError in normal mode if any was booked."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")

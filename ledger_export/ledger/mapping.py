@@ -8,11 +8,14 @@ suspense account, which always comes with a warning naming what was unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ledger_export.amili.models import Payout
 from ledger_export.ledger.settings import OUTLAY_FEE_ARTICLES, LedgerSettings
 
 OUTLAY = "creditor_outlay"
+# Where a rule came from, as the workbook's mapping sheet names it.
+RuleSource = Literal["article", "outlay_fees", "category", "suspense"]
 
 
 @dataclass(frozen=True)
@@ -20,8 +23,7 @@ class Rule:
     account: int
     vat_rate: int  # percent, 0 = no VAT
     vat_account: int | None
-    # Where the rule came from: "article", "outlay_fees", "category" or "suspense".
-    source: str
+    source: RuleSource
 
     @property
     def mapped(self) -> bool:
@@ -37,7 +39,7 @@ class MappingRow:
     account: int
     vat_rate: int
     vat_account: int | None
-    source: str
+    source: RuleSource
 
 
 class AccountMap:
@@ -46,7 +48,7 @@ class AccountMap:
     def __init__(self, settings: LedgerSettings):
         self.settings = settings
 
-    def _rule(self, account: int, vat_rate: int, source: str) -> Rule:
+    def _rule(self, account: int, vat_rate: int, source: RuleSource) -> Rule:
         vat_account = self.settings.vat_accounts[vat_rate] if vat_rate else None
         return Rule(account, vat_rate, vat_account, source)
 
@@ -57,7 +59,10 @@ class AccountMap:
             art = cat.articles[article]
             account = art.account if art.account is not None else cat.account
             rate = art.vat_rate if art.vat_rate is not None else cat.vat_rate
-            return self._rule(account, rate, "article")
+            # settings.parse refuses an article rule with no account on either;
+            # one built by hand without them falls through to suspense.
+            if account is not None:
+                return self._rule(account, rate, "article")
         if category == OUTLAY and article in OUTLAY_FEE_ARTICLES:
             return self._rule(s.outlay_fee_accounts[s.outlay_fees], 0, "outlay_fees")
         if cat is not None and cat.account is not None:

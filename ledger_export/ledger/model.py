@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Final, Literal, get_args
 
 from ledger_export.core.money import ZERO
 
@@ -74,7 +75,12 @@ class Voucher:
             )
 
 
-OK, WARNING, ERROR = "ok", "warning", "error"
+# Written as they are into the workbook, the manifest and the terminal.
+Severity = Literal["ok", "warning", "error"]
+OK: Final = "ok"
+WARNING: Final = "warning"
+ERROR: Final = "error"
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class Finding:
     """The outcome of one reconciliation check, for one payout or the whole run."""
 
     check: str
-    severity: str  # OK, WARNING or ERROR
+    severity: Severity
     message: str
     payout_id: str | None = None
 

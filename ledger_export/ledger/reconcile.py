@@ -26,7 +26,7 @@ FIELDS = ("amount", "vat_amount", "total_amount")
 SHOWN = 5
 
 
-def _sum(records: Iterable, name: str) -> Decimal:
+def _sum(records: Iterable[object], name: str) -> Decimal:
     return sum((getattr(r, name) for r in records), ZERO)
 
 
@@ -97,14 +97,14 @@ def _vat_rate(p: Payout, lines: tuple[Specification, ...], amap: AccountMap) -> 
                                f"{format_amount(s.vat_amount)}, {rate} % is {format_amount(expected)}")
     else:
         # Each line was rounded on its own, so the summary may be off by an öre per line.
-        for article, s in sorted(p.summary.items()):
+        for article, summary in sorted(p.summary.items()):
             rate = amap.rule(p.finance_category, article).vat_rate
             if rate:
                 checked += 1
-                expected = _vat_off(s.amount, s.vat_amount, rate, ORE * max(s.count, 1))
+                expected = _vat_off(summary.amount, summary.vat_amount, rate, ORE * max(summary.count, 1))
                 if expected is not None:
-                    bad.append(f"summary {article} amount {format_amount(s.amount)} vat "
-                               f"{format_amount(s.vat_amount)}, {rate} % is {format_amount(expected)}")
+                    bad.append(f"summary {article} amount {format_amount(summary.amount)} vat "
+                               f"{format_amount(summary.vat_amount)}, {rate} % is {format_amount(expected)}")
     if not checked:
         return None
     if not bad:
@@ -147,7 +147,7 @@ def _summary_vs_payout(p: Payout) -> Finding | None:
 
 
 def _period(p: Payout, period: Period) -> Finding:
-    if p.payout_date in period:
+    if p.payout_date is not None and p.payout_date in period:
         return Finding("period", OK, f"payout {p.id}: paid out {p.payout_date}, inside {period.label}", p.id)
     return Finding("period", WARNING, f"payout {p.id}: paid out {p.payout_date}, outside the period "
                                       f"{period.label} ({period.start} to {period.end})", p.id)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Literal, TypeVar, get_args, overload
 
 from ledger_export.core.settings import Table
 from ledger_export.ledger import texts
@@ -19,11 +19,15 @@ from ledger_export.ledger.accounts import is_account
 
 SECTIONS: tuple[str, ...] = ("ledger",)
 
-DETAILS = ("account", "invoice")
+# One voucher line per account, or per invoice and account.
+Detail = Literal["account", "invoice"]
+DETAILS: tuple[Detail, ...] = get_args(Detail)
 # The creditor_outlay fees the switch applies to: compensation the creditor may
 # or may not already have booked as a receivable when it invoiced them.
 OUTLAY_FEE_ARTICLES = ("reminder", "late_payment_fee")
-OUTLAY_FEE_CHOICES = ("revenue", "receivable")
+OutlayFees = Literal["revenue", "receivable"]
+OUTLAY_FEE_CHOICES: tuple[OutlayFees, ...] = get_args(OutlayFees)
+_Choice = TypeVar("_Choice", bound=str)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,11 @@ class CategoryRule:
         default_factory=lambda: MappingProxyType({}), hash=False)
 
 
-def _frozen(d: Mapping) -> Mapping:
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _frozen(d: Mapping[_K, _V]) -> Mapping[_K, _V]:
     return MappingProxyType(dict(d))
 
 
@@ -70,15 +78,15 @@ class LedgerSettings:
     suspense_account: int = 2999
     # "revenue": the creditor never booked reminder/late-payment fees, so they
     # are income when paid; "receivable": it booked them on 1510 when invoicing.
-    outlay_fees: str = "revenue"
-    outlay_fee_accounts: Mapping[str, int] = field(
+    outlay_fees: OutlayFees = "revenue"
+    outlay_fee_accounts: Mapping[OutlayFees, int] = field(
         default_factory=lambda: _frozen({"revenue": 3990, "receivable": 1510}), hash=False)
     # VAT rate in percent -> output VAT account.
     vat_accounts: Mapping[int, int] = field(default_factory=lambda: _frozen({25: 2611}), hash=False)
     categories: Mapping[str, CategoryRule] = field(default_factory=lambda: DEFAULT_CATEGORIES, hash=False)
     # Empty: the importing program picks the series and numbers the vouchers.
     series: str = ""
-    detail: str = "account"
+    detail: Detail = "account"
     # Account -> object list ((dimension, object id), ...) for ledgers that
     # require a cost centre or project on that account.
     objects: Mapping[int, tuple[tuple[str, str], ...]] = field(
@@ -93,11 +101,23 @@ class LedgerSettings:
         return texts.Texts.from_sources(self.voucher_text, self.line_text)
 
 
+@overload
+def _account(t: Table, k: str, default: int) -> int: ...
+@overload
+def _account(t: Table, k: str, default: int | None) -> int | None: ...
+
+
 def _account(t: Table, k: str, default: int | None) -> int | None:
     value = t.get(k, default, int)
     if value is not None and not is_account(value):
         raise t.error(k, f"must be a four-digit account (1000-9999), got {value}")
     return value
+
+
+@overload
+def _rate(t: Table, k: str, default: int) -> int: ...
+@overload
+def _rate(t: Table, k: str, default: int | None) -> int | None: ...
 
 
 def _rate(t: Table, k: str, default: int | None) -> int | None:
@@ -141,7 +161,7 @@ def _check_vat_accounts(t: Table, categories: Mapping[str, CategoryRule], vat_ac
     """Every rate a rule uses needs an account, or the VAT could not be booked."""
     ct = Table(t.data.get("categories"), t.key("categories"), t.path)
     for code, rule in categories.items():
-        rates = [(f"{code}.vat", rule.vat_rate)]
+        rates: list[tuple[str, int | None]] = [(f"{code}.vat", rule.vat_rate)]
         rates += [(f"{code}.articles.{a}.vat", r.vat_rate) for a, r in rule.articles.items()]
         for key, rate in rates:
             if rate and rate not in vat_accounts:
@@ -194,11 +214,12 @@ def _texts(t: Table) -> tuple[str | None, str | None]:
     return sources[0], sources[1]
 
 
-def _choice(t: Table, k: str, default: str, choices: tuple[str, ...]) -> str:
+def _choice(t: Table, k: str, default: _Choice, choices: tuple[_Choice, ...]) -> _Choice:
     value = t.get(k, default, str)
-    if value not in choices:
-        raise t.error(k, f"must be one of {', '.join(choices)}, got {value!r}")
-    return value
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise t.error(k, f"must be one of {', '.join(choices)}, got {value!r}")
 
 
 def parse(root: Table) -> LedgerSettings:
@@ -211,7 +232,10 @@ def parse(root: Table) -> LedgerSettings:
         rate = _numeric_key(vt, k, "a VAT rate in percent, e.g. \"25\"")
         if not 0 < rate < 100:
             raise vt.error(k, "must be a VAT rate between 1 and 99 percent")
-        vat_accounts[rate] = _account(vt, k, None)
+        account = _account(vt, k, None)
+        if account is None:  # a table built from a dict (not TOML) can hold None
+            raise vt.error(k, "must be a four-digit account")
+        vat_accounts[rate] = account
     vt.finish()
 
     ft = t.table("outlay_fee_accounts")

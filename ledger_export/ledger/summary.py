@@ -18,26 +18,30 @@ def _amount(value: Decimal, width: int = 14) -> str:
 
 def _categories(ledger: Ledger, data: PeriodData) -> list[str]:
     booked = {v.payout_id for v in ledger.vouchers}
-    rows: dict[str, list] = {}
+    # Per category: payouts, vouchers, lines; and amount, VAT, total.
+    counts: dict[str, list[int]] = {}
+    amounts: dict[str, list[Decimal]] = {}
     for p in data.payouts:
-        row = rows.setdefault(p.finance_category, [0, 0, 0, ZERO, ZERO, ZERO])
-        row[0] += 1
+        n = counts.setdefault(p.finance_category, [0, 0, 0])
+        a = amounts.setdefault(p.finance_category, [ZERO, ZERO, ZERO])
+        n[0] += 1
         if p.id in booked:
-            row[1] += 1
-            row[2] += len(data.lines_of(p))
-            row[3] += p.amount
-            row[4] += p.vat_amount
-            row[5] += p.total_amount
+            n[1] += 1
+            n[2] += len(data.lines_of(p))
+            a[0] += p.amount
+            a[1] += p.vat_amount
+            a[2] += p.total_amount
     out = [f"{'Booked per category':<36}{'payouts':>8}{'vouchers':>9}{'lines':>7}"
            f"{'amount':>14}{'VAT':>14}{'total':>14}"]
-    totals = [0, 0, 0, ZERO, ZERO, ZERO]
-    for code in sorted(rows):
-        r = rows[code]
-        totals = [a + b for a, b in zip(totals, r)]
+    total_n, total_a = [0, 0, 0], [ZERO, ZERO, ZERO]
+    for code in sorted(counts):
+        n, a = counts[code], amounts[code]
+        total_n = [x + y for x, y in zip(total_n, n)]
+        total_a = [x + y for x, y in zip(total_a, a)]
         label = f"{code} ({category_name(code)})" if category_name(code) != code else code
-        out.append(f"  {label:<34}{r[0]:>8}{r[1]:>9}{r[2]:>7}{_amount(r[3])}{_amount(r[4])}{_amount(r[5])}")
-    out.append(f"  {'total':<34}{totals[0]:>8}{totals[1]:>9}{totals[2]:>7}"
-               f"{_amount(totals[3])}{_amount(totals[4])}{_amount(totals[5])}")
+        out.append(f"  {label:<34}{n[0]:>8}{n[1]:>9}{n[2]:>7}{_amount(a[0])}{_amount(a[1])}{_amount(a[2])}")
+    out.append(f"  {'total':<34}{total_n[0]:>8}{total_n[1]:>9}{total_n[2]:>7}"
+               f"{_amount(total_a[0])}{_amount(total_a[1])}{_amount(total_a[2])}")
     return out
 
 

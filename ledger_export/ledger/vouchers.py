@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Literal
 
 from ledger_export.amili.document_names import document_file_names
 from ledger_export.amili.models import Payout, PeriodData, Specification, stable_order
@@ -31,8 +32,8 @@ from ledger_export.ledger import reconcile
 from ledger_export.ledger.accounts import account_name
 from ledger_export.ledger.chart import Chart
 from ledger_export.ledger.mapping import AccountMap, Rule
-from ledger_export.ledger.model import ERROR, OK, WARNING, Finding, Ledger, Line, Voucher
-from ledger_export.ledger.settings import DETAILS, LedgerSettings
+from ledger_export.ledger.model import ERROR, OK, WARNING, Finding, Ledger, Line, Severity, Voucher
+from ledger_export.ledger.settings import DETAILS, Detail, LedgerSettings
 from ledger_export.ledger.texts import Texts, article_name, category_name
 
 CURRENCY = "SEK"
@@ -54,9 +55,12 @@ class Entry:
     invoice_number: str | None = None
 
 
+PartKind = Literal["net", "vat", "suspense"]
+
+
 @dataclass(frozen=True)
 class _Part:
-    kind: str  # "net", "vat" or "suspense"
+    kind: PartKind
     account: int
     amount: Decimal  # as booked: credit is negative
     entry: Entry
@@ -110,7 +114,7 @@ def _only(values: Iterable[str | None]) -> str | None:
 
 
 class _VoucherBuilder:
-    def __init__(self, payout: Payout, amap: AccountMap, texts: Texts, detail: str):
+    def __init__(self, payout: Payout, amap: AccountMap, texts: Texts, detail: Detail):
         self.payout = payout
         self.amap = amap
         self.texts = texts
@@ -152,7 +156,8 @@ class _VoucherBuilder:
                        category=p.finance_category)]
         self.uses.setdefault(bank, {})[f"bank of payout {p.id}"] = None
         parts = [part for e in entries for part in _parts(e, self.amap)]
-        grouped: dict[tuple, list[_Part]] = {}
+        grouped: dict[tuple[int, int, PartKind, int], list[_Part]] = {}
+        key: tuple[int, int, PartKind, int]
         for i, part in enumerate(parts):
             if part.kind == "vat":
                 key = (1, part.account, part.kind, 0)
@@ -169,6 +174,7 @@ class _VoucherBuilder:
 
     def voucher(self, lines: tuple[Line, ...], series: str, document_name: str | None) -> Voucher:
         p = self.payout
+        assert p.payout_date is not None, "_check_bookable refuses a payout with no payout_date"
         text = self.texts.voucher(
             category=category_name(p.finance_category), category_code=p.finance_category,
             reference=p.payout_reference, payout_date=p.payout_date, period_start=p.finance_period_start,
@@ -200,7 +206,7 @@ def _mapping_findings(payout: Payout, entries: tuple[Entry, ...], amap: AccountM
 
 
 def _book(payout: Payout, lines: tuple[Specification, ...], amap: AccountMap, texts: Texts,
-          detail: str, series: str, document_name: str | None) -> tuple[Voucher | None, list[Finding], dict[int, dict[str, None]]]:
+          detail: Detail, series: str, document_name: str | None) -> tuple[Voucher | None, list[Finding], dict[int, dict[str, None]]]:
     entries = _entries(payout, lines)
     findings = _mapping_findings(payout, entries, amap) if entries else []
     if lines:
@@ -210,7 +216,7 @@ def _book(payout: Payout, lines: tuple[Specification, ...], amap: AccountMap, te
         findings.append(Finding("source", WARNING, f"payout {payout.id}: has no specification lines; "
                                                    "booked from its summary, one line per article", payout.id))
     else:
-        severity = ERROR if payout.total_amount != ZERO else WARNING
+        severity: Severity = ERROR if payout.total_amount != ZERO else WARNING
         findings.append(Finding("source", severity, f"payout {payout.id}: has neither specification lines "
                                 f"nor a summary; total {format_amount(payout.total_amount)} not booked",
                                 payout.id))
@@ -232,7 +238,7 @@ def _book(payout: Payout, lines: tuple[Specification, ...], amap: AccountMap, te
     return builder.voucher(booked, series, document_name), findings, builder.uses
 
 
-def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: str | None = None,
+def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: Detail | None = None,
                  chart: Chart | None = None, document_names: Mapping[str, str] | None = None) -> Ledger:
     """Book every payout of ``data``; raise before anything is written if one cannot be booked.
 

@@ -83,7 +83,7 @@ def _exported_payouts(data: PeriodData, ledger: Ledger) -> list[dict[str, Any]]:
 def _outputs(outputs: Mapping[str, Output], documents: Sequence[DocumentRecord]) -> list[dict[str, Any]]:
     files = {name: output_digest(data) for name, data in outputs.items()}
     for record in documents:
-        if record.path is not None:
+        if record.path is not None and record.size is not None and record.sha256 is not None:
             files[record.path] = (record.size, record.sha256)
     return [{"name": name, "size": size, "sha256": digest} for name, (size, digest) in sorted(files.items())]
 

@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Final, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 from ledger_export.amili.models import Document, Payout
@@ -42,14 +42,21 @@ DOWNLOAD_ATTEMPTS = 2
 CHECK = "self-invoice"
 COMMISSION = "creditor_commission"
 
-IN_PLACE, MISSING, REJECTED, FAILED = "ok", "missing", "rejected", "failed"
+# What became of a self-invoice, as the workbook and the manifest write it.
+DocumentStatus = Literal["ok", "missing", "rejected", "failed"]
+IN_PLACE: Final = "ok"
+MISSING: Final = "missing"
+REJECTED: Final = "rejected"
+FAILED: Final = "failed"
 # PDF readers accept the end-of-file marker anywhere in the last kilobyte.
 _TRAILER_WINDOW = 1024
 
 T = TypeVar("T")
 R = TypeVar("R")
-# ``run_all(fn, items)`` is ``[fn(i) for i in items]``, maybe concurrently (AmiliClient.map).
-RunAll = Callable[[Callable[[T], R], Iterable[T]], list[R]]
+class RunAll(Protocol):
+    """``run_all(fn, items)`` is ``[fn(i) for i in items]``, maybe concurrently (AmiliClient.map)."""
+
+    def __call__(self, fn: Callable[[T], R], items: Iterable[T], /) -> list[R]: ...
 
 
 def _one_by_one(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -69,7 +76,7 @@ class DocumentRecord:
     file_name: str | None
     size: int | None
     sha256: str | None
-    status: str  # IN_PLACE, MISSING, REJECTED or FAILED
+    status: DocumentStatus
     problem: str | None = None
     fetched: bool = False
     # A PDF downloaded by this run, waiting in the staging folder to be published.
@@ -171,8 +178,10 @@ class OnDisk:
         key = (name, payout.id)
         if key not in self._kept:
             owner = self._owners.get(name.casefold())
-            ours = owner is not None and owner[0] == name and owner[1] == payout.id and payout.document is not None
-            self._kept[key] = _present(self.folder / name, payout.document, owner[2]) if ours else None
+            if owner is not None and owner[0] == name and owner[1] == payout.id and payout.document is not None:
+                self._kept[key] = _present(self.folder / name, payout.document, owner[2])
+            else:
+                self._kept[key] = None
         return self._kept[key]
 
     def taken(self, name: str, payout: Payout) -> bool:
@@ -202,10 +211,9 @@ def missing_documents(payouts: Sequence[Payout], on_disk: OnDisk, url_for: Calla
             if p.document is not None and on_disk.kept(names[p.id], p) is None]
 
 
-def _collect_one(payout: Payout, on_disk: OnDisk, staging: Path, name: str, fetch: Callable[[str], bytes],
-                 url_for: Callable[[Document], str],
+def _collect_one(payout: Payout, document: Document, on_disk: OnDisk, staging: Path, name: str,
+                 fetch: Callable[[str], bytes], url_for: Callable[[Document], str],
                  prefetched: Mapping[str, bytes | LedgerExportError]) -> DocumentRecord:
-    document = payout.document
     # document_file_names already strips directories; this guards the invariant.
     if Path(name).name != name or name in ("", ".", ".."):
         raise OutputError(f"payout {payout.id}: refusing document file name {name!r}")
@@ -215,6 +223,8 @@ def _collect_one(payout: Payout, on_disk: OnDisk, staging: Path, name: str, fetc
     url = url_for(document)
     # A body that is not the PDF (a proxy's error page, a cut transfer the
     # client could not see) gets one more try: the GET is safe to repeat.
+    status: DocumentStatus
+    problem: str | None
     for attempt in range(DOWNLOAD_ATTEMPTS):
         try:
             data = _download(url, fetch, prefetched, attempt)
@@ -256,7 +266,8 @@ def collect_documents(payouts: Sequence[Payout], on_disk: OnDisk, fetch: Callabl
         if payout.document is None:
             return DocumentRecord(payout.id, None, None, None, MISSING,
                                   "is missing: Amili gives no document for this commission payout")
-        return _collect_one(payout, on_disk, staging, names[payout.id], fetch, url_for, prefetched)
+        return _collect_one(payout, payout.document, on_disk, staging, names[payout.id], fetch, url_for,
+                            prefetched)
 
     wanted = [p for p in payouts if p.document is not None or p.finance_category == COMMISSION]
     return tuple((run_all or _one_by_one)(collect, wanted))

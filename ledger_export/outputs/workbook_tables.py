@@ -83,7 +83,7 @@ def write_specifications(wb: Workbook, data: PeriodData) -> Sheet:
 
 def pdf_link(record: DocumentRecord) -> Link | str | None:
     """The file name, as a link to the local PDF when the file is in place."""
-    if record.path is None:
+    if record.path is None or record.file_name is None:
         return record.file_name
     # Relative to the workbook, which sits in the period folder beside self-invoices/.
     return Link(record.file_name, quote(record.path))

@@ -22,7 +22,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.writer.excel import ExcelWriter
@@ -78,7 +78,7 @@ def _plain(value: str) -> bool:
     return not (value.startswith(FORMULA_LEADS) or value in ERROR_CODES or _UNSAFE.search(value))
 
 
-def _text(ws: Any, value: str, font: Font | None = None) -> WriteOnlyCell:
+def _text(ws: Any, value: str, font: Font | None = None) -> Cell:
     cell = WriteOnlyCell(ws, value=safe_text(value))
     # Assigning "=..." makes openpyxl guess a formula; a text stays a text.
     cell.data_type = "s"
@@ -118,8 +118,10 @@ def cell(ws: Any, value: Any) -> Any:
         return c
     if isinstance(value, bool):
         return WriteOnlyCell(ws, value="yes" if value else "no")
+    # types-openpyxl gives WriteOnlyCell's value as str | float | datetime; openpyxl itself takes
+    # a Decimal (a number) and a date, as Cell.value's own type in those stubs says.
     if isinstance(value, Decimal):
-        c = WriteOnlyCell(ws, value=value)
+        c = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]
         c.number_format = AMOUNT
         return c
     if isinstance(value, datetime):
@@ -127,7 +129,7 @@ def cell(ws: Any, value: Any) -> Any:
         c.number_format = MOMENT
         return c
     if isinstance(value, date):
-        c = WriteOnlyCell(ws, value=value)
+        c = WriteOnlyCell(ws, value=value)  # type: ignore[arg-type]
         c.number_format = DATE
         return c
     if isinstance(value, int):
@@ -217,16 +219,17 @@ class _FixedTimeZip(zipfile.ZipFile):
         info.external_attr = 0o600 << 16
         return info
 
-    def write(self, filename: Any, arcname: str | None = None, compress_type: int | None = None,
+    def write(self, filename: Any, arcname: str | os.PathLike[str] | None = None, compress_type: int | None = None,
               compresslevel: int | None = None) -> None:
         # openpyxl streams write-only sheets through temporary files, tens of MB each for a big
         # period: copied a chunk at a time, never held whole. Deflate's output does not depend
         # on how its input is cut, so the bytes are the ones writestr gave.
-        info = self._entry(arcname or str(filename))
+        info = self._entry(str(arcname) if arcname else str(filename))
         if compress_type is not None:
             info.compress_type = compress_type
         if compresslevel is not None:
-            info._compresslevel = compresslevel  # where writestr puts it too
+            # Where writestr puts it too; typeshed knows the field only by its 3.13 name, compress_level.
+            info._compresslevel = compresslevel  # type: ignore[attr-defined]
         # Known up front, the size lets zipfile choose zip64 only for a sheet that needs it, as writestr does.
         info.file_size = os.path.getsize(filename)
         with open(filename, "rb") as source, self.open(info, "w") as target:

@@ -8,11 +8,12 @@ adds around it: the API-key check, the API-code login and the media route.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import mongomock
 from eve import Eve
 from eve.io.mongo import Mongo
-from flask import Response, abort, current_app
+from flask import Response, abort
 
 from ledger_export.sandbox import auth
 
@@ -27,20 +28,21 @@ DB_NAME = "amili_sandbox"
 class _Handle:
     """What Eve's Mongo layer expects from PyMongo: ``.db`` and ``.cx``."""
 
-    db: mongomock.database.Database
-    cx: mongomock.MongoClient
+    db: mongomock.Database[dict[str, Any]]
+    cx: mongomock.MongoClient[dict[str, Any]]
 
 
 class MockMongo(Mongo):
     """Eve's Mongo data layer, served by the app's mongomock database instead of a server."""
 
-    def pymongo(self, resource=None, prefix=None):
+    def pymongo(self, resource: str | None = None, prefix: str | None = None) -> _Handle:
         # Eve resets this after each lookup; keep that contract.
         self.mongo_prefix = None
-        return self.app.sandbox_mongo
+        handle: _Handle = self.app.sandbox_mongo
+        return handle
 
 
-def settings(page_limit: int, extra_fields: dict[str, set[str]] | None = None) -> dict:
+def settings(page_limit: int, extra_fields: dict[str, set[str]] | None = None) -> dict[str, Any]:
     return {
         "DOMAIN": domain.domain(extra_fields),
         "MONGO_DBNAME": DB_NAME,
@@ -54,7 +56,7 @@ def settings(page_limit: int, extra_fields: dict[str, set[str]] | None = None) -
     }
 
 
-def create_app(db: mongomock.database.Database, *, tokens: auth.Tokens, api_code: auth.ApiCode,
+def create_app(db: mongomock.Database[dict[str, Any]], *, tokens: auth.Tokens, api_code: auth.ApiCode,
                media: dict[str, bytes], page_limit: int = 100,
                extra_fields: dict[str, set[str]] | None = None) -> Eve:
     app = Eve(settings=settings(page_limit, extra_fields), data=MockMongo, auth=auth.ApiKeyAuth,
@@ -73,7 +75,7 @@ def create_app(db: mongomock.database.Database, *, tokens: auth.Tokens, api_code
 def media_view(file_id: str) -> Response:
     """Eve's default media endpoint shape: the bytes of one stored file."""
     auth.require_key()
-    pdf = current_app.sandbox_media.get(file_id)
+    pdf = auth.sandbox_app().sandbox_media.get(file_id)
     if pdf is None:
         abort(404)
     return Response(pdf, mimetype="application/pdf",

@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from datetime import datetime, timezone
+from typing import Any, Protocol, cast
 
 import jwt
 from eve.auth import BasicAuth
@@ -76,26 +77,39 @@ class ApiCode:
         return self.matches(claims.get("api_code"))
 
 
+class SandboxApp(Protocol):
+    """What create_app (app.py) keeps on the Eve app for the sandbox's own routes and checks."""
+
+    sandbox_tokens: Tokens
+    sandbox_api_code: ApiCode
+    sandbox_media: dict[str, bytes]
+
+
+def sandbox_app() -> SandboxApp:
+    """The app handling the current request, with the sandbox's attributes (Flask's type has none)."""
+    return cast(SandboxApp, current_app)
+
+
 class ApiKeyAuth(BasicAuth):
     """Eve's auth hook: every resource request needs a valid ``X-API-Key``."""
 
-    def authorized(self, allowed_roles, resource, method):
-        return current_app.sandbox_tokens.valid(request.headers.get("X-API-Key"))
+    def authorized(self, allowed_roles: list[str], resource: str, method: str) -> bool:
+        return sandbox_app().sandbox_tokens.valid(request.headers.get("X-API-Key"))
 
-    def authenticate(self):
+    def authenticate(self) -> None:
         # Eve renders this as {"_status": "ERR", "_error": {"code": 401, "message": ...}}.
         abort(401, description=CREDENTIALS_MESSAGE)
 
 
 def require_key() -> None:
     """The same check for the sandbox's own routes (media)."""
-    if not current_app.sandbox_tokens.valid(request.headers.get("X-API-Key")):
+    if not sandbox_app().sandbox_tokens.valid(request.headers.get("X-API-Key")):
         abort(401, description=CREDENTIALS_MESSAGE)
 
 
-def api_code_view():
+def api_code_view() -> dict[str, Any]:
     """``GET``/``POST /authenticates/api-code``: trade the API code for an access token."""
-    checker: ApiCode = current_app.sandbox_api_code
+    checker = sandbox_app().sandbox_api_code
     if request.method == "GET":
         ok = checker.matches_jwt(request.headers.get("X-API-Key", ""))
     else:
@@ -103,6 +117,6 @@ def api_code_view():
         ok = isinstance(body, dict) and checker.matches(body.get("api_code"))
     if not ok:
         abort(401, description=CREDENTIALS_MESSAGE)
-    token, expires = current_app.sandbox_tokens.issue()
+    token, expires = sandbox_app().sandbox_tokens.issue()
     moment = datetime.fromtimestamp(int(expires), tz=timezone.utc)
     return {"_status": "OK", "token": token, "expires": timestamps.format(moment)}

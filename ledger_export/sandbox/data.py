@@ -43,10 +43,10 @@ class SandboxDataError(SnapshotError):
 class SeedData:
     """Documents per collection, ready to insert (insert copies, never these)."""
 
-    collections: Mapping[str, tuple[dict, ...]]
+    collections: Mapping[str, tuple[dict[str, Any], ...]]
     media: Mapping[str, bytes]
 
-    def documents(self, resource: str) -> list[dict]:
+    def documents(self, resource: str) -> list[dict[str, Any]]:
         return copy.deepcopy(list(self.collections[resource]))
 
     def field_names(self) -> dict[str, set[str]]:
@@ -80,7 +80,7 @@ def to_mongo(value: Any, name: str = "") -> Any:
     return value
 
 
-def _read_items(path: Path) -> tuple[dict, ...]:
+def _read_items(path: Path) -> tuple[dict[str, Any], ...]:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -92,13 +92,13 @@ def _read_items(path: Path) -> tuple[dict, ...]:
     return tuple(to_mongo(item) for item in items)
 
 
-def _signature(folder: Path) -> tuple:
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     files = [folder / f"{r}.json" for r in RESOURCES] + sorted((folder / "media").glob("*"))
     return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
 
 
 @lru_cache(maxsize=8)
-def _load_cached(folder: Path, signature: tuple) -> SeedData:
+def _load_cached(folder: Path, signature: tuple[tuple[str, int, int], ...]) -> SeedData:
     collections = {}
     for resource in RESOURCES:
         path = folder / f"{resource}.json"

@@ -10,6 +10,7 @@ returns fields its schema names.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ledger_export.sandbox import payments
 
@@ -21,7 +22,7 @@ INTEGER = {"type": "integer"}
 AMOUNTS = {"amount": NUMBER, "vat_amount": NUMBER, "total_amount": NUMBER}
 
 
-def _payouts() -> dict:
+def _payouts() -> dict[str, Any]:
     return {
         "creditor": ID, "currency": TEXT, "payout_reference": TEXT, "ready_for_payout": {"type": "boolean"},
         "bank_payout_request": ID, "payout_date": DATE, "banking_account": ID, "ledger_account": INTEGER,
@@ -35,7 +36,7 @@ def _payouts() -> dict:
     }
 
 
-def _specifications() -> dict:
+def _specifications() -> dict[str, Any]:
     return {
         "creditor": ID, "currency": TEXT, "payout": ID, "payout_reference": TEXT, "payout_interval": TEXT,
         "payout_date": DATE, "booking_date": DATE, "invoice_number": TEXT, "reference_number": TEXT,
@@ -45,12 +46,12 @@ def _specifications() -> dict:
     }
 
 
-def _read_only(schema: dict, extra_fields: Iterable[str]) -> dict:
+def _read_only(schema: dict[str, Any], extra_fields: Iterable[str]) -> dict[str, Any]:
     schema |= {name: {} for name in sorted(extra_fields) if name not in schema and not name.startswith("_")}
     return {"schema": schema, "resource_methods": ["GET"], "item_methods": ["GET"]}
 
 
-def domain(extra_fields: Mapping[str, Iterable[str]] | None = None) -> dict:
+def domain(extra_fields: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
     """A fresh domain each call (Eve fills in defaults in place)."""
     extra = extra_fields or {}
     return {

@@ -16,10 +16,11 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from http import HTTPStatus
 from typing import NamedTuple
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import simplejson
 
@@ -71,7 +72,7 @@ def _error_body(code: int, message: str) -> bytes:
     return json.dumps({"_status": "ERR", "_error": {"code": code, "message": message}}).encode()
 
 
-def _close_socket(environ: dict) -> None:
+def _close_socket(environ: WSGIEnvironment) -> None:
     sock = environ.get("werkzeug.socket")
     if sock is None:  # pragma: no cover - the sandbox always runs on werkzeug
         raise RuntimeError("dropping a connection needs werkzeug's dev server (environ['werkzeug.socket'])")
@@ -83,7 +84,7 @@ def _close_socket(environ: dict) -> None:
         pass
 
 
-def _refusal(kind: str | None, faults: Faults) -> tuple[str, list, bytes] | None:
+def _refusal(kind: str | None, faults: Faults) -> tuple[str, list[tuple[str, str]], bytes] | None:
     """The gateway's answer for a refused request, or None to let the app handle it."""
     if kind == "rate_limit":
         headers = [("Content-Type", "application/json"), ("Retry-After", str(faults.retry_after))]
@@ -124,20 +125,24 @@ def _trickle(body: bytes, delay: float) -> Iterable[bytes]:
 class _CloseAfter:
     """A response body that closes the connection once the server has sent it."""
 
-    def __init__(self, chunks: list[bytes], environ: dict):
+    def __init__(self, chunks: list[bytes], environ: WSGIEnvironment):
         self.chunks, self.environ = chunks, environ
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self.chunks)
 
     def close(self) -> None:
         _close_socket(self.environ)
 
 
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("the sandbox's app answers with its body, never with write()")
+
+
 class FaultInjector:
     """WSGI middleware: counts API requests, injects faults, records every request served."""
 
-    def __init__(self, app: Callable, faults: Faults, *, is_api: Callable[[str], bool]):
+    def __init__(self, app: WSGIApplication, faults: Faults, *, is_api: Callable[[str], bool]):
         self.app = app
         self.is_api = is_api
         self.served: list[Served] = []
@@ -162,7 +167,7 @@ class FaultInjector:
     def count(self) -> int:
         return self._count
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         api = self.is_api(path)
         with self.lock:
@@ -209,11 +214,15 @@ class FaultInjector:
         start_response(status, headers + [("Content-Length", str(len(body)))])
         return [body]
 
-    def _call_app(self, environ: dict) -> tuple[str, list, bytes]:
-        captured: dict = {}
+    def _call_app(self, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
+        captured: dict[str, str] = {}
+        captured_headers: list[tuple[str, str]] = []
 
-        def start_response(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, list(headers)
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: object = None) -> Callable[[bytes], object]:
+            captured["status"] = status
+            captured_headers[:] = headers
+            return _no_write
 
         with self.lock:
             result = self.app(environ, start_response)
@@ -222,4 +231,4 @@ class FaultInjector:
             finally:
                 if hasattr(result, "close"):
                     result.close()
-        return captured["status"], captured["headers"], body
+        return captured["status"], captured_headers, body

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from bson import ObjectId
 from eve.io.mongo import Validator
-from flask import current_app
+import mongomock
+from flask import Request, Response, current_app
 
 from ledger_export.sandbox.data import now
 
@@ -33,7 +35,7 @@ NOT_FOUND = {"case": "creditor_payment.status_reason.case_not_found",
              "invoice_number": "creditor_payment.status_reason.invoice_number_not_found"}
 
 
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     read_only_text = {"type": "string", "readonly": True}
     return {
         "account": {"type": "objectid", "readonly": True},
@@ -60,18 +62,23 @@ def schema() -> dict:
 class PaymentValidator(Validator):
     """Eve's validator plus the amount rule Cerberus has no word for."""
 
-    def _check_with_positive_amount(self, field, value):
+    def _check_with_positive_amount(self, field: str, value: float) -> None:
         if value <= 0:
             self._error(field, "must be a positive amount")
         elif round(value, 2) != value:
             self._error(field, "must have at most two decimals")
 
 
+def _eve() -> Any:
+    """The Eve app handling the request, for its data layer (Eve ships no types)."""
+    return current_app
+
+
 def _midnight(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def settle(db, payment: dict) -> None:
+def settle(db: mongomock.Database[dict[str, Any]], payment: dict[str, Any]) -> None:
     """Fill what Amili's system adds to a registered payment (in place)."""
     lines = db["finance--payout-specifications"]
     if "case" in payment:
@@ -92,19 +99,19 @@ def settle(db, payment: dict) -> None:
                 "case_reference_number": line.get("reference_number")}
 
 
-def on_insert(resource: str, items: list[dict]) -> None:
+def on_insert(resource: str, items: list[dict[str, Any]]) -> None:
     if resource == "creditor--payments":
-        db = current_app.data.pymongo(resource).db
+        db = _eve().data.pymongo(resource).db
         for item in items:
             settle(db, item)
 
 
-def on_post_post(resource: str, request, response) -> None:
+def on_post_post(resource: str, request: Request, response: Response) -> None:
     """Add ``_payment_status`` to a 201 answer, as Amili's example response shows."""
     if resource != "creditor--payments" or response.status_code != 201:
         return
     body = json.loads(response.get_data())
-    collection = current_app.data.pymongo(resource).db[resource]
+    collection = _eve().data.pymongo(resource).db[resource]
     # Eve answers a list POST with {"_items": [...]}, a single one with the item itself.
     for item in body.get("_items", [body]):
         stored = collection.find_one({"_id": ObjectId(item["_id"])}) if "_id" in item else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import mongomock
+from eve import Eve
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ledger_export.core.resources import SAMPLES
@@ -24,7 +26,7 @@ PRIVATE_KEY = SAMPLES / "keys" / "sandbox-creditor-es512.pem"  # for clients try
 class _QuietHandler(WSGIRequestHandler):
     """No access log line per request (errors are still logged)."""
 
-    def log_request(self, code="-", size="-"):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
 
@@ -50,8 +52,8 @@ class Sandbox:
         self._public_key = Path(public_key_file).read_bytes()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        self.db: mongomock.database.Database | None = None
-        self.app = None
+        self.db: mongomock.Database[dict[str, Any]] | None = None
+        self.app: Eve | None = None
         self._injector: FaultInjector | None = None
 
     # -- lifecycle -------------------------------------------------------
@@ -59,26 +61,27 @@ class Sandbox:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self) -> None:
         seed = data.load(self.data_dir)
-        self.db = mongomock.MongoClient()[DB_NAME]
+        client: mongomock.MongoClient[dict[str, Any]] = mongomock.MongoClient()
+        self.db = db = client[DB_NAME]
         for resource in data.RESOURCES:
             documents = seed.documents(resource)
             if documents:
-                self.db[resource].insert_many(documents)
-        self.app = create_app(self.db, tokens=self.tokens, api_code=ApiCode(self.api_code, self._public_key),
-                              media=dict(seed.media), page_limit=self.page_limit,
-                              extra_fields=seed.field_names())
-        self._injector = FaultInjector(self.app.wsgi_app, self._initial_faults,
+                db[resource].insert_many(documents)
+        self.app = app = create_app(db, tokens=self.tokens, api_code=ApiCode(self.api_code, self._public_key),
+                                    media=dict(seed.media), page_limit=self.page_limit,
+                                    extra_fields=seed.field_names())
+        self._injector = FaultInjector(app.wsgi_app, self._initial_faults,
                                        is_api=lambda path: not path.startswith("/authenticates/"))
-        self.app.wsgi_app = self._injector
-        self._server = make_server(HOST, self._requested_port, self.app, threaded=True,
-                                   request_handler=_QuietHandler)
+        app.wsgi_app = self._injector
+        self._server = server = make_server(HOST, self._requested_port, app, threaded=True,
+                                            request_handler=_QuietHandler)
         # A short poll interval keeps stop() quick; tests start one sandbox each.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"amili-sandbox-{self.port}", daemon=True)
         self._thread.start()
 
@@ -86,12 +89,20 @@ class Sandbox:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-            self._thread.join()
+            if self._thread is not None:
+                self._thread.join()
             self._server = None
 
     # -- what tests use --------------------------------------------------
+    def _running(self) -> FaultInjector:
+        if self._injector is None:
+            raise RuntimeError("the sandbox is not started: use it as a context manager")
+        return self._injector
+
     @property
     def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started: use it as a context manager")
         return self._server.server_port
 
     @property
@@ -100,29 +111,29 @@ class Sandbox:
 
     @property
     def requests(self) -> list[Served]:
-        return self._injector.served
+        return self._running().served
 
     @property
     def api_requests(self) -> int:
         """How many API requests (not logins) were counted since start or the last fault change."""
-        return self._injector.count
+        return self._running().count
 
     @property
     def lock(self) -> threading.RLock:
         """Held while a request is handled; hold it to change ``db`` while a client is running."""
-        return self._injector.lock
+        return self._running().lock
 
     @property
     def faults(self) -> Faults:
-        return self._injector.faults
+        return self._running().faults
 
     def set_faults(self, faults: Faults, *, reset_count: bool = True) -> None:
         """Change the faults from now on; the request count restarts at 0 unless told not to."""
-        self._injector.set_faults(faults, reset_count=reset_count)
+        self._running().set_faults(faults, reset_count=reset_count)
 
     def on_request(self, callback: Callable[[int, str, str], None]) -> None:
         """Run ``callback(n, method, path)`` after each API request, before its answer is sent."""
-        self._injector.callbacks.append(callback)
+        self._running().callbacks.append(callback)
 
     def issue_token(self) -> str:
         """A fresh access token, as the API-code login would give."""

@@ -26,9 +26,8 @@ def read_chart(path: str | Path) -> Chart:
     """The accounts (number -> name) a SIE file declares with #KONTO."""
     sie = read_sie_file(path)
     # Names are often padded to a fixed width (SoftOne writes "Kassa     ").
-    numbers = {number: _account_number(number) for number in sie.accounts}
-    accounts = {numbers[number]: name.strip() for number, name in sie.accounts.items()
-                if is_account(numbers[number])}
+    accounts = {account: name.strip() for number, name in sie.accounts.items()
+                if (account := _account_number(number)) is not None and is_account(account)}
     if not accounts:
         raise ChartError(f"{path}: has no #KONTO records with four-digit accounts; "
                          "export the chart of accounts (SIE 4 or SIE 1) from the ledger")

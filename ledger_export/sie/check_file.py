@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ledger_export.sie import rules
 from ledger_export.sie.model import ERROR, WARNING, SieFile, SieFinding, SieRecord
@@ -16,7 +16,8 @@ _UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf
 _LATIN1 = re.compile(rb"[A-Za-z][\xe5\xe4\xf6\xc5\xc4\xd6\xe9]|[\xe5\xe4\xf6\xc5\xc4\xd6\xe9][a-z]")
 
 
-def _lines_matching(data: bytes, pattern: re.Pattern[bytes], valid=lambda m: True) -> list[tuple[int, bytes]]:
+def _lines_matching(data: bytes, pattern: re.Pattern[bytes],
+                    valid: Callable[[re.Match[bytes]], bool] = lambda m: True) -> list[tuple[int, bytes]]:
     hits = []
     for number, line in enumerate(data.split(b"\n"), start=1):
         match = next((m for m in pattern.finditer(line) if valid(m)), None)
@@ -66,7 +67,7 @@ def check_records(file: SieFile, kind: str) -> Iterator[SieFinding]:
         if label not in present:
             yield SieFinding(ERROR, None, "missing-record", f"{label} is missing; it is mandatory in "
                                                             f"a type {kind} file (§6)")
-    seen: dict[str, list] = {}
+    seen: dict[str, list[int]] = {}  # label -> [first line, count]
     for record in file.records:
         if record.label in rules.FORBIDDEN[kind] or record.label not in rules.KNOWN:
             seen.setdefault(record.label, [record.line, 0])[1] += 1
@@ -91,16 +92,19 @@ def check_order(file: SieFile) -> Iterator[SieFinding]:
         yield SieFinding(ERROR, records[0].line, "record-order",
                          f"the file starts with {records[0].label}; #FLAGGA must be the first record (§11)")
     latest: SieRecord | None = None
-    late: dict[str, list] = {}
+    late: dict[str, tuple[SieRecord, SieRecord]] = {}  # label -> (first late record, what it follows)
+    late_count: dict[str, int] = {}
     for record in records:
         group = rules.GROUPS.get(record.label)
         if group is None:
             continue
         if latest is not None and group[0] < rules.GROUPS[latest.label][0]:
-            late.setdefault(record.label, [record, latest, 0])[2] += 1
+            late.setdefault(record.label, (record, latest))
+            late_count[record.label] = late_count.get(record.label, 0) + 1
         elif latest is None or group[0] > rules.GROUPS[latest.label][0]:
             latest = record
-    for label, (record, after, count) in late.items():
+    for label, (record, after) in late.items():
+        count = late_count[label]
         times = f" ({count} records, the first here)" if count > 1 else ""
         yield SieFinding(ERROR, record.line, "record-order", (
             f"{label} ({rules.GROUPS[label][1]}) comes after {after.label} on line {after.line} "
@@ -116,12 +120,12 @@ def check_header(file: SieFile, kind: str) -> Iterator[SieFinding]:
                 "quoted #FLAGGA, #SIETYP, #ORGNR or #FORMAT value"))
     orgnr = _first(file.records, "#ORGNR")
     if file.orgnr and not re.fullmatch(r"[0-9]{6}-[0-9]{4}", file.orgnr):
-        yield SieFinding(WARNING, orgnr.line, "orgnr", (
+        yield SieFinding(WARNING, orgnr.line if orgnr else None, "orgnr", (
             f"#ORGNR {file.orgnr!r} is not written nnnnnn-nnnn: the spec wants a hyphen after the "
             "sixth digit (§11 #ORGNR) and Fortnox refuses it without"))
     if kind == "4I" and file.flag not in (None, 0):
         flag = _first(file.records, "#FLAGGA")
-        yield SieFinding(WARNING, flag.line, "flag-set", (
+        yield SieFinding(WARNING, flag.line if flag else None, "flag-set", (
             f"#FLAGGA {file.flag}: the file is marked as already imported (§11 #FLAGGA); importing it "
             "again books its vouchers twice"))
     if not file.ends_with_newline:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ledger_export.sie import fields
 
 from ledger_export.sie import rules
-from ledger_export.sie.model import ERROR, WARNING, SieFile, SieFinding
+from ledger_export.sie.model import ERROR, WARNING, FindingSeverity, SieFile, SieFinding
 
 
 def check_balance(file: SieFile) -> Iterator[SieFinding]:
@@ -54,7 +54,7 @@ def check_numbering(file: SieFile) -> Iterator[SieFinding]:
     last: dict[str, tuple[int, int]] = {}
     for voucher in file.vouchers:
         number, problem = fields.parse_int(voucher.number, "voucher number")
-        if problem or number < 0:
+        if number is None or number < 0:
             continue  # unnumbered, or not a plain number: nothing to order by
         previous = last.get(voucher.series)
         if previous is not None and number <= previous[0]:
@@ -77,7 +77,7 @@ def check_accounts(file: SieFile, kind: str) -> Iterator[SieFinding]:
             use(row.account, row.line, "#" + row.kind)
     for balance in file.balances:
         use(balance.account, balance.line, "#" + balance.kind)
-    severity = WARNING if kind == "4I" else ERROR
+    severity: FindingSeverity = WARNING if kind == "4I" else ERROR
     why = ("the importing program must already have it; the spec recommends declaring every account"
            if kind == "4I" else f"a type {kind} file must declare every account it uses")
     for account, (line, label, count) in sorted(first_use.items(), key=lambda item: item[1][0]):

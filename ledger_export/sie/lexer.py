@@ -25,6 +25,20 @@ _SHARED_TEXT = 6
 _SHARED_OBJECTS = 2
 
 
+# A shared field's key: its text, whether it was quoted, its object list.
+_FieldKey = tuple[str, bool, tuple[str, ...] | None]
+
+
+class Shared:
+    """One file's shared objects: fields by (text, quoted, objects), and labels."""
+
+    __slots__ = ("fields", "labels")
+
+    def __init__(self) -> None:
+        self.fields: dict[_FieldKey, SieField] = {}
+        self.labels: dict[str, str] = {}
+
+
 def _control(ch: str) -> bool:
     return ch < " " and ch != "\t" or ch == "\x7f"
 
@@ -82,7 +96,7 @@ def _objects(line: str, i: int, problems: list[str]) -> tuple[tuple[str, ...], i
     return tuple(tokens), i
 
 
-def _field(shared: dict | None, text: str, quoted: bool = False,
+def _field(shared: dict[_FieldKey, SieField] | None, text: str, quoted: bool = False,
            objects: tuple[str, ...] | None = None) -> SieField:
     if shared is None or len(text) > _SHARED_TEXT or (objects is not None and len(objects) > _SHARED_OBJECTS):
         return SieField(text, quoted, objects)
@@ -93,7 +107,7 @@ def _field(shared: dict | None, text: str, quoted: bool = False,
     return field
 
 
-def lex_line(line: str, number: int, shared: dict | None = None) -> SieRecord | None:
+def lex_line(line: str, number: int, shared: Shared | None = None) -> SieRecord | None:
     """One line into a record; None for a blank line (allowed anywhere, §5.6).
 
     ``shared``: the table of one file's shared fields and labels (see above), kept by ``lex``.
@@ -110,7 +124,8 @@ def lex_line(line: str, number: int, shared: dict | None = None) -> SieRecord | 
         return SieRecord(number, stripped[0], (), tuple(problems))
     label, i = _plain(line, len(line) - len(line.lstrip(_BLANKS)), "")
     if shared is not None:
-        label = shared.setdefault(label, label)  # a str key: never equal to a field's tuple key
+        label = shared.labels.setdefault(label, label)
+    table = shared.fields if shared is not None else None
     fields: list[SieField] = []
     n = len(line)
     while i < n:
@@ -119,10 +134,10 @@ def lex_line(line: str, number: int, shared: dict | None = None) -> SieRecord | 
             i += 1
         elif ch == '"':
             text, i = _quoted(line, i + 1, problems)
-            fields.append(_field(shared, text, quoted=True))
+            fields.append(_field(table, text, quoted=True))
         elif ch == "{":
             tokens, i = _objects(line, i + 1, problems)
-            fields.append(_field(shared, "", objects=tokens))
+            fields.append(_field(table, "", objects=tokens))
         elif ch == "}":
             problems.append("'}' without an opening '{'")
             i += 1
@@ -130,7 +145,7 @@ def lex_line(line: str, number: int, shared: dict | None = None) -> SieRecord | 
             text, i = _plain(line, i, "")
             if '"' in text:
                 problems.append(f"quote inside an unquoted field: {text[:20]!r}")
-            fields.append(_field(shared, text))
+            fields.append(_field(table, text))
     return SieRecord(number, label, tuple(fields), tuple(problems))
 
 
@@ -141,7 +156,7 @@ def lex(text: str) -> tuple[tuple[SieRecord, ...], bool]:
     if ends_with_newline:
         lines.pop()
     records = []
-    shared: dict = {}  # for this file only: dropped with it, so it never grows across files
+    shared = Shared()  # for this file only: dropped with it, so it never grows across files
     for number, line in enumerate(lines, start=1):
         # A CR before the LF is allowed (§5.5), so it is part of the line end, not the line.
         record = lex_line(line[:-1] if line.endswith("\r") else line, number, shared)

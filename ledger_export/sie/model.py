@@ -12,15 +12,19 @@ off reading back our own 100,000-row file.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any, Final, Literal
 
 from ledger_export.core.errors import LedgerExportError
 
-ERROR, WARNING = "error", "warning"
+FindingSeverity = Literal["error", "warning"]
+ERROR: Final = "error"
+WARNING: Final = "warning"
 
 
 class SieError(LedgerExportError):
@@ -31,7 +35,7 @@ class SieError(LedgerExportError):
 class SieFinding:
     """One defect in a SIE file; ``line`` is 1-based, None when it concerns the whole file."""
 
-    severity: str  # ERROR or WARNING
+    severity: FindingSeverity
     line: int | None
     code: str
     message: str
@@ -68,7 +72,7 @@ class SieVoucher:
     date: date | None
     line: int
     text: str = ""
-    reg_date: date | None = None
+    reg_date: datetime.date | None = None  # datetime.: the field "date" above hides the type here
     sign: str = ""
     transactions: tuple[SieTrans, ...] = ()
     added: tuple[SieTrans, ...] = ()
@@ -122,7 +126,7 @@ class SieRecord:
     problems: tuple[str, ...] = ()
 
 
-def _frozen(mapping: Mapping | None = None) -> Mapping:
+def _frozen(mapping: Mapping[Any, Any] | None = None) -> Mapping[Any, Any]:
     return MappingProxyType(dict(mapping or {}))
 
 

@@ -10,8 +10,11 @@ read and kept in ``records``; unknown labels are ignored (§7.1).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
+from typing import Required, TypedDict
 
 from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.sie import checksum
@@ -28,11 +31,36 @@ ROWS = ("#TRANS", "#RTRANS", "#BTRANS")
 BALANCES = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
 
 
+class _Values(TypedDict, total=False):
+    """The file-level records read so far, by SieFile's field names."""
+
+    flag: int | None
+    format: str
+    sie_type: int | None
+    program: str
+    program_version: str
+    generated: date | None
+    company_name: str
+    orgnr: str
+    fiscal_years: Required[dict[int, tuple[date, date]]]
+    accounts: Required[dict[str, str]]
+    account_types: Required[dict[str, str]]
+    sru: Required[dict[str, tuple[str, ...]]]
+    dimensions: Required[dict[str, str]]
+    objects: Required[dict[tuple[str, str], str]]
+    ksumma_started: bool
+    ksumma: int | None
+
+
+def _same_row(t: SieTrans) -> tuple[str, tuple[tuple[str, str], ...], Decimal, date | None, str, Decimal | None]:
+    return (t.account, t.objects, t.amount, t.date, t.text, t.quantity)
+
+
 class _Reader(FieldReader):
     def __init__(self, name: str):
         super().__init__()
         self.name = name
-        self.values: dict = {"fiscal_years": {}, "accounts": {}, "account_types": {}, "sru": {},
+        self.values: _Values = {"fiscal_years": {}, "accounts": {}, "account_types": {}, "sru": {},
                              "dimensions": {}, "objects": {}}
         self.vouchers: list[SieVoucher] = []
         self.balances: list[SieBalance] = []
@@ -49,6 +77,7 @@ class _Reader(FieldReader):
             self.problem(record.line, "syntax", f"{record.label}: {problem}")
         label = record.label
         if self.in_block and label not in ROWS and label != "}":
+            assert self.voucher is not None, "a block is opened only after a #VER"
             self.problem(record.line, "block", f"{label} inside the rows of the voucher on line "
                                                f"{self.voucher.line}: its '}}' is missing")
             self.close_voucher()
@@ -166,7 +195,7 @@ class _Reader(FieldReader):
             at += 1
         amount = self.amount(r, at + 1)
         quantity = self.quantity(r, at + 2)
-        if None not in (year, account, objects, amount):
+        if year is not None and account is not None and objects is not None and amount is not None:
             self.balances.append(SieBalance(r.label[1:], year, account, amount, r.line, period,
                                             objects, quantity))
 
@@ -185,7 +214,7 @@ class _Reader(FieldReader):
         account, objects, amount = self.account(r, 0), self.objects(r, 1), self.amount(r, 2)
         row_date, text = self.date(r, 3, optional=True), self.text(r, 4)
         quantity, sign = self.quantity(r, 5), self.text(r, 6)
-        if None in (account, objects, amount):
+        if account is None or objects is None or amount is None:
             self.complete = False
             self.pending_rtrans = None
             return
@@ -202,8 +231,7 @@ class _Reader(FieldReader):
         self.pending_rtrans = row if row is not None and row.kind == "RTRANS" else None
         if added is None:
             return
-        same = lambda t: (t.account, t.objects, t.amount, t.date, t.text, t.quantity)  # noqa: E731
-        if row is None or row.kind != "TRANS" or same(row) != same(added):
+        if row is None or row.kind != "TRANS" or _same_row(row) != _same_row(added):
             self.problem(added.line, "rtrans", f"#RTRANS {added.account} {added.amount} is not directly "
                                                "followed by an identical #TRANS (§11)")
 
@@ -219,6 +247,7 @@ class _Reader(FieldReader):
     def finish(self) -> None:
         self.report_odd_accounts()
         if self.in_block:
+            assert self.voucher is not None, "a block is opened only after a #VER"
             self.problem(self.voucher.line, "block", "the rows of this voucher are never closed with '}'")
             self.close_voucher()
         elif self.voucher is not None:

@@ -6,11 +6,12 @@ and says why in a finding, so one bad field never stops the rest of the file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from ledger_export.sie import fields
-from ledger_export.sie.model import ERROR, SieField, SieFinding, SieRecord
+from ledger_export.sie.model import ERROR, FindingSeverity, SieField, SieFinding, SieRecord
 
 # Fields that must be present, by label (§12: the bold fields). "{}" marks an object list.
 MANDATORY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -40,12 +41,21 @@ NOT_EMPTY = {"#FLAGGA": 1, "#FORMAT": 1, "#GEN": 1, "#SIETYP": 1, "#FNAMN": 1, "
              "#PSALDO": 3, "#PBUDGET": 3, "#TRANS": 1, "#RTRANS": 1, "#BTRANS": 1}
 
 
+@dataclass
+class _OddAccount:
+    """A non-numeric account: where it first appears, and how many records use it."""
+
+    line: int
+    label: str
+    uses: int = 0
+
+
 class FieldReader:
     def __init__(self) -> None:
         self.findings: list[SieFinding] = []
-        self.odd_accounts: dict[str, list] = {}  # account -> [first line, label, uses]
+        self.odd_accounts: dict[str, _OddAccount] = {}
 
-    def problem(self, line: int | None, code: str, message: str, severity: str = ERROR) -> None:
+    def problem(self, line: int | None, code: str, message: str, severity: FindingSeverity = ERROR) -> None:
         self.findings.append(SieFinding(severity, line, code, message))
 
     def text(self, record: SieRecord, index: int) -> str:
@@ -100,8 +110,7 @@ class FieldReader:
             self.problem(record.line, "malformed", f"{record.label}: the account number is empty")
             return None
         if not fields.is_account(text):
-            first = self.odd_accounts.setdefault(text, [record.line, record.label, 0])
-            first[2] += 1
+            self.odd_accounts.setdefault(text, _OddAccount(record.line, record.label)).uses += 1
         return text
 
     def quantity(self, record: SieRecord, index: int) -> Decimal | None:
@@ -131,7 +140,7 @@ class FieldReader:
         return True
 
     def report_odd_accounts(self) -> None:
-        for account, (line, label, uses) in self.odd_accounts.items():
-            more = f"; {uses} records use it, this is the first" if uses > 1 else ""
-            self.problem(line, "malformed", f"{label}: account {account!r} is not numeric "
+        for account, odd in self.odd_accounts.items():
+            more = f"; {odd.uses} records use it, this is the first" if odd.uses > 1 else ""
+            self.problem(odd.line, "malformed", f"{odd.label}: account {account!r} is not numeric "
                                             f"(§11 #KONTO: account numbers are numeric){more}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import Literal
 
 import jinja2
 from dateutil.relativedelta import relativedelta
@@ -33,6 +34,8 @@ from ledger_export.sie import text
 
 TEMPLATE = "sie4i.si.j2"
 PROGRAM = "ledger-export"
+# The record endings §5.5 allows (see above).
+LineEnding = Literal["\n", "\r\n"]
 
 
 class SieWriteError(OutputError):
@@ -92,7 +95,7 @@ def sie_objects(objects: tuple[tuple[str, str], ...]) -> str:
 
 
 @lru_cache(maxsize=2)
-def _environment(line_ending: str) -> jinja2.Environment:
+def _environment(line_ending: LineEnding) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -122,7 +125,7 @@ def _rows(voucher: Voucher, keep: str | None, line_ending: str) -> str:
         f'"{escape(shorten(clean(line.text), keep))}"' for line in voucher.lines])
 
 
-def _voucher_view(voucher: Voucher, line_ending: str) -> dict:
+def _voucher_view(voucher: Voucher, line_ending: str) -> dict[str, object]:
     keep = text.clean_text(voucher.payout_reference) if voucher.payout_reference else None
     return {
         "series": voucher.series,
@@ -132,7 +135,7 @@ def _voucher_view(voucher: Voucher, line_ending: str) -> dict:
     }
 
 
-def _accounts(ledger: Ledger) -> list[dict]:
+def _accounts(ledger: Ledger) -> list[dict[str, object]]:
     used = sorted({line.account for voucher in ledger.vouchers for line in voucher.lines})
     accounts = []
     for number in used:
@@ -149,7 +152,7 @@ def _accounts(ledger: Ledger) -> list[dict]:
 
 def render_sie(ledger: Ledger, company: Company, *, generated: date, program_version: str,
                ksumma: bool = False, fiscal_year_start_month: int | None = None,
-               line_ending: str = "\r\n") -> bytes:
+               line_ending: LineEnding = "\r\n") -> bytes:
     """The SIE 4I file for ``ledger``, CP437 bytes.
 
     ``generated`` is the #GEN date; the caller fixes it for reproducible
