@@ -244,7 +244,10 @@ def _gen_date(text: str):
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
+    from ledger_export.outputs.registry import choose
 
+    if args.outputs is not None:
+        choose(args.outputs)  # a usage error (exit 2) comes before the configuration is read
     config = _load_config(args)
     given = any((args.period, args.quarter, args.date_from, args.date_to))
     period = _period(args) if given or not args.from_raw else None

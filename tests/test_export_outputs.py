@@ -112,6 +112,9 @@ def test_an_unknown_output_on_the_command_line_is_exit_2_before_anything_is_aske
     assert line.startswith("ledger-export: error: unknown output 'pdf': the outputs are raw, self-invoices, sie, "
                            "workbook, vouchers")
     assert sandbox.requests == [] and not (tmp_path / "out").exists()
+    # Before the configuration is even read: a bad creditor is not what the user hears about first.
+    assert cli.main(["export", "--period", "2025-06", "--creditor", "x", "--outputs", "nope"]) == 2
+    assert "unknown output 'nope'" in capsys.readouterr().err
 
 
 def test_the_command_line_passes_the_chosen_outputs_on():
