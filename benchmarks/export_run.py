@@ -42,13 +42,17 @@ STAGES = (
     # The raw snapshot is staged on disk right after the records are read (export._read).
     ("snapshot", "ledger_export.jobs.export", "stage_snapshot", "ledger_export.amili.snapshot", "stage_snapshot"),
     ("map", "ledger_export.jobs.export", "build_ledger", "ledger_export.ledger.vouchers", "build_ledger"),
-    ("documents", "ledger_export.jobs.export", "collect_documents", "ledger_export.outputs.self_invoices",
+    ("documents", "ledger_export.jobs.export", "collect_documents", "ledger_export.amili.documents",
      "collect_documents"),
     ("summary", "ledger_export.jobs.export", "render_summary", "ledger_export.ledger.summary", "render_summary"),
-    ("sie", "ledger_export.outputs.bundle", "render_sie", "ledger_export.sie.writer", "render_sie"),
-    ("validate", "ledger_export.outputs.bundle", "validate_sie", "ledger_export.sie.validate", "validate"),
-    ("workbook", "ledger_export.outputs.bundle", "render_workbook", "ledger_export.outputs.workbook", "render_workbook"),
-    ("manifest", "ledger_export.outputs.bundle", "render_manifest", "ledger_export.outputs.manifest", "render_manifest"),
+    ("sie", "ledger_export.outputs.sie_file", "render_sie", "ledger_export.sie.writer", "render_sie"),
+    ("validate", "ledger_export.outputs.sie_file", "validate_sie", "ledger_export.sie.validate", "validate"),
+    ("workbook", "ledger_export.outputs.workbook_file", "render_workbook", "ledger_export.outputs.workbook",
+     "render_workbook"),
+    ("listing", "ledger_export.outputs.voucher_listing", "voucher_listing_file", "ledger_export.outputs.listing",
+     "voucher_listing_file"),
+    ("manifest", "ledger_export.outputs.manifest_file", "render_manifest", "ledger_export.outputs.manifest",
+     "render_manifest"),
     ("publish", "ledger_export.jobs.export", "publish", "ledger_export.core.files", "publish"),
 )
 

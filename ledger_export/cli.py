@@ -54,6 +54,11 @@ def _add_period_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of a date range")
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """``sie,workbook`` as names; whether each is an output is the registry's to say (plugins count)."""
+    return tuple(name.strip() for name in text.split(","))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger-export",
@@ -70,11 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_demo)
 
-    p = sub.add_parser("export", help="book a period: SIE 4 import file and raw snapshot",
+    p = sub.add_parser("export", help="book a period: SIE 4 import file, workbook, self-invoices, manifest",
                        description="Fetch a period from Amili (or read a raw snapshot), book one voucher "
                                    "per payout, reconcile payouts against their specification lines, "
-                                   "and write <out>/<period>/ledger-<period>.si with the raw snapshot "
-                                   "beside it. Nothing is written when the books do not reconcile.")
+                                   "and write <out>/<period>/ledger-<period>.si, the audit workbook, a "
+                                   "text listing of the vouchers and the self-invoice PDFs (--outputs "
+                                   "chooses), with the manifest and the raw snapshot beside them. Nothing "
+                                   "is written when the books do not reconcile.")
     _add_period_flags(p)
     _add_source_flags(p)
     p.add_argument("--from-raw", metavar="DIR",
@@ -88,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the #GEN date: a fixed date, today's date, or (default) the date of the newest "
                         "record fetched, so the same input gives the same bytes")
     p.add_argument("--dry-run", action="store_true", help="print the summary and the vouchers; write nothing")
+    p.add_argument("--outputs", metavar="NAME,...", type=_names,
+                   help="the outputs to write, by name: sie, workbook, vouchers (a text listing of the vouchers), "
+                        "self-invoices (without it no PDF is downloaded or checked), and any an installed "
+                        "plugin adds (default: all); the raw snapshot (raw) and the manifest are always "
+                        "written. Without sie, the export register records the payouts against the manifest. "
+                        "An unknown name is a usage error (exit 2) that lists the valid ones")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--only-new", action="store_true",
                        help="export only payouts this output folder's register has not seen; skip the rest")
@@ -242,14 +255,18 @@ def _gen_date(text: str) -> GenerationChoice:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
+    from ledger_export.outputs.registry import choose
 
+    if args.outputs is not None:
+        choose(args.outputs)  # a usage error (exit 2) comes before the configuration is read
     config = _load_config(args)
     given = any((args.period, args.quarter, args.date_from, args.date_to))
     period = _period(args) if given or not args.from_raw else None
     options = ExportOptions(detail=args.detail, chart=Path(args.chart) if args.chart else None,
                             strict=args.strict, generated=_gen_date(args.gen_date),
                             from_raw=Path(args.from_raw) if args.from_raw else None, dry_run=args.dry_run,
-                            only_new=args.only_new, force=args.force, since_last=args.since_last)
+                            only_new=args.only_new, force=args.force, since_last=args.since_last,
+                            outputs=args.outputs)
     try:
         result = export(config, period, options, progress=_progress(args))
     except ReconciliationFailed as exc:

@@ -16,7 +16,7 @@ from ledger_export.amili.models import CreditorPayment, Payout, PeriodData, Spec
 from ledger_export.core.settings import Company
 from ledger_export.ledger.model import OK, WARNING, Finding, Ledger, Line, Voucher
 from ledger_export.core.period import month
-from ledger_export.outputs.self_invoices import IN_PLACE, MISSING, DocumentRecord
+from ledger_export.amili.documents import IN_PLACE, MISSING, DocumentRecord
 
 CREDITOR = "686e6ed854377058c2dd10bd"
 COMPANY = Company(name="Exempelbolaget AB", orgnr="556677-8899")

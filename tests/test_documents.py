@@ -1,4 +1,5 @@
-"""Downloading the self-invoice PDFs: checked, hashed, never silently skipped."""
+"""Downloading the self-invoice PDFs (amili/documents.py) into the names and folder the outputs choose
+(outputs/self_invoices.py): checked, hashed, never silently skipped."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from ledger_export.amili.models import Document
 from ledger_export.amili.settings import AmiliSettings
 from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
 from ledger_export.ledger.model import WARNING
-from ledger_export.outputs.self_invoices import (FAILED, IN_PLACE, MISSING, REJECTED, OnDisk, collect_documents,
-                                             document_findings, media_url, media_url_for)
+from ledger_export.amili.documents import (FAILED, IN_PLACE, MISSING, REJECTED, collect_documents, media_url,
+                                           media_url_for)
+from ledger_export.outputs.self_invoices import OnDisk, document_findings, document_path
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 URL = media_url("{base_url}/media/{file}", "http://127.0.0.1:8765/")
@@ -50,7 +52,8 @@ def url(n: int) -> str:
 def collect(payouts, tmp_path, fetch, *, owners=None, **kwargs):
     """collect_documents as an export calls it: ``self-invoices/`` as found, new PDFs into staging."""
     on_disk = OnDisk(tmp_path / "self-invoices", owners or {})
-    return collect_documents(payouts, on_disk, fetch, URL, staging=tmp_path / "staging", **kwargs)
+    return collect_documents(payouts, fetch, URL, names=on_disk.file_names(payouts), kept=on_disk.kept,
+                             stage_in=tmp_path / "staging" / "self-invoices", **kwargs)
 
 
 def staged(tmp_path, name: str):
@@ -94,7 +97,7 @@ def test_a_bad_document_is_a_warning_and_leaves_no_file(tmp_path, body, length, 
     (tmp_path / "self-invoices" / "self_invoice.pdf").write_bytes(b"theirs")
     (record,) = collect([payout], tmp_path, FakeAmili({url(1): body}))
     assert (record.status, record.problem, record.size, record.sha256) == (status, problem, None, None)
-    assert record.path is None and record.staged is None and record.file_name == "self_invoice-000000a1.pdf"
+    assert document_path(record) is None and record.staged is None and record.file_name == "self_invoice-000000a1.pdf"
     assert not (tmp_path / "staging").exists()  # nothing unverified is staged for publishing
     assert (tmp_path / "self-invoices" / "self_invoice.pdf").read_bytes() == b"theirs"
     (finding,) = document_findings([record])

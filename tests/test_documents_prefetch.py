@@ -7,7 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
-from ledger_export.outputs.self_invoices import FAILED, IN_PLACE, MISSING, OnDisk, missing_documents
+from ledger_export.amili.documents import FAILED, IN_PLACE, MISSING, missing_documents
+from ledger_export.outputs.self_invoices import OnDisk
 from test_documents import PDF, URL, FakeAmili, FlakyAmili, collect, commission, staged, url
 
 
@@ -57,7 +58,7 @@ def test_missing_documents_names_only_what_is_not_in_place(tmp_path):
     owners = _keep(tmp_path, payouts[0])                   # in place: not asked for
     owners |= _keep(tmp_path, payouts[1], PDF[:20])        # truncated: asked for again, under another name
     on_disk = OnDisk(tmp_path / "self-invoices", owners)
-    assert missing_documents(payouts, on_disk, URL) == [url(2), url(3)]
+    assert missing_documents(payouts, on_disk.file_names(payouts), on_disk.kept, URL) == [url(2), url(3)]
     # Exactly what collect_documents then downloads, when nothing was fetched before.
     fetch = FakeAmili({url(n): PDF for n in (1, 2, 3)})
     records = collect(payouts, tmp_path, fetch, owners=owners)

@@ -12,7 +12,7 @@ from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, expor
 from test_export import JUNE, run, sample_config
 
 FIXED = ExportOptions(generated=date(2025, 7, 1))
-OUTPUTS = ("ledger-2025-06.si", "ledger-2025-06.xlsx", "manifest.json")
+OUTPUTS = ("ledger-2025-06.si", "ledger-2025-06.xlsx", "ledger-2025-06-vouchers.txt", "manifest.json")
 
 
 def test_export_writes_the_whole_audit_pack_and_the_manifest_vouches_for_it(sandbox, tmp_path):
@@ -21,7 +21,7 @@ def test_export_writes_the_whole_audit_pack_and_the_manifest_vouches_for_it(sand
     assert sorted(p.name for p in folder.iterdir()) == sorted((*OUTPUTS, "raw", "self-invoices"))
     manifest = json.loads((folder / "manifest.json").read_text())
     listed = {o["name"]: o for o in manifest["outputs"]}
-    for name in ("ledger-2025-06.si", "ledger-2025-06.xlsx"):
+    for name in ("ledger-2025-06.si", "ledger-2025-06.xlsx", "ledger-2025-06-vouchers.txt"):
         data = (folder / name).read_bytes()
         assert listed[name]["sha256"] == hashlib.sha256(data).hexdigest() and listed[name]["size"] == len(data)
     pdfs = sorted(p.name for p in (folder / "self-invoices").iterdir())
@@ -115,7 +115,7 @@ def test_missing_self_invoice_fails_under_strict_and_writes_no_books(sandbox, tm
 
 
 def test_a_crash_while_writing_outputs_leaves_no_partial_set(sandbox, tmp_path, monkeypatch):
-    import ledger_export.outputs.bundle as export_module
+    import ledger_export.outputs.workbook_file as export_module
 
     def crash(**kwargs):
         raise RuntimeError("injected crash after the SIE file was rendered")

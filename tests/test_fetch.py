@@ -35,7 +35,7 @@ def payment(n: int, day: str = "Mon, 02 Jun 2025 00:00:00 GMT") -> dict:
 def run(collections, **options) -> tuple[RawPeriod, ScriptedAdapter, AmiliClient]:
     client, adapter = scripted_client(FakeEve(collections), seed=5, **options)
     with client:
-        return fetch_period(client, CREDITOR, JUNE), adapter, client
+        return fetch_period(client, CREDITOR, JUNE).raw, adapter, client
 
 
 def wheres(adapter, resource, first_pages_only=False):

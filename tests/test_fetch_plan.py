@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger_export.amili.fetch import PAYMENTS, PAYOUTS, SPECIFICATIONS, expected_lines, fetch_period, plan_batches
+from ledger_export.amili.fetch import (PAYMENTS, PAYOUTS, SPECIFICATIONS, FetchedPeriod, RawPeriod, expected_lines,
+                                      fetch_period, plan_batches)
 from ledger_export.core.errors import NotFoundError
 from test_client_fakes import BASE, FakeEve, item, scripted_client
 from test_fetch import CREDITOR, JUNE, line, payment, payout, wheres
@@ -53,7 +54,7 @@ def test_batches_fill_whole_pages_so_the_lines_cost_the_minimum():
     assert plan_batches(payouts) == [(ids[:50], 100), (ids[50:], 100)]
     client, adapter = served({PAYOUTS: payouts, SPECIFICATIONS: lines_of(payouts, counts), PAYMENTS: [payment(9)]})
     with client:
-        raw = fetch_period(client, CREDITOR, JUNE)
+        raw = fetch_period(client, CREDITOR, JUNE).raw
     assert len(raw.specifications) == 200
     assert client.requests_made == math.ceil(150 / 100) + math.ceil(200 / 100) + 1 == 5
     assert sorted(len(w["payout"]["$in"]) for w in wheres(adapter, SPECIFICATIONS)) == [50, 100]
@@ -93,13 +94,13 @@ def test_wrong_counts_cost_requests_never_lines():
     collections = {PAYOUTS: truth, SPECIFICATIONS: lines_of(truth, counts), PAYMENTS: []}
     client, _ = served(collections)
     with client:
-        expected = fetch_period(client, CREDITOR, JUNE).specifications
+        expected = fetch_period(client, CREDITOR, JUNE).raw.specifications
     assert len(expected) == 360
     for claim in (0, 1, 50, 10**9):
         lying = [counted(n, claim) for n in range(1, 121)]
         client, _ = served({**collections, PAYOUTS: lying}, concurrency=2)
         with client:
-            assert fetch_period(client, CREDITOR, JUNE).specifications == expected
+            assert fetch_period(client, CREDITOR, JUNE).raw.specifications == expected
 
 
 def test_named_documents_download_in_the_round_and_a_failed_one_is_no_failure_of_the_fetch():
@@ -113,7 +114,8 @@ def test_named_documents_download_in_the_round_and_a_failed_one_is_no_failure_of
         return [f"{BASE}/media/f1", f"{BASE}/media/f2", f"{BASE}/media/f1"]
 
     with client:
-        raw, downloads = fetch_period(client, CREDITOR, JUNE, documents=documents)
+        fetched = fetch_period(client, CREDITOR, JUNE, documents=documents)
+    raw, downloads = fetched.raw, fetched.downloads
     assert [p["_id"] for p in given_payouts] == [p["_id"] for p in payouts]
     assert len(raw.specifications) == 3
     assert list(downloads) == [f"{BASE}/media/f1", f"{BASE}/media/f2"]
@@ -123,8 +125,10 @@ def test_named_documents_download_in_the_round_and_a_failed_one_is_no_failure_of
     assert client.requests_made == len(adapter.requests) == 3 + 2
 
 
-def test_without_documents_the_answer_is_the_raw_period_alone():
+def test_without_documents_the_answer_is_the_same_type_with_no_downloads():
     client, _ = served({PAYOUTS: [counted(1, 0)], SPECIFICATIONS: [], PAYMENTS: []})
     with client:
-        raw = fetch_period(client, CREDITOR, JUNE)
-    assert [p["_id"] for p in raw.payouts] == [item(1)["_id"]]
+        fetched = fetch_period(client, CREDITOR, JUNE)
+    assert isinstance(fetched, FetchedPeriod) and isinstance(fetched.raw, RawPeriod)
+    assert [p["_id"] for p in fetched.raw.payouts] == [item(1)["_id"]]
+    assert fetched.downloads == {}

@@ -38,7 +38,7 @@ def fetch(sb, tokens=None, **options):
     client = AmiliClient(sb.base_url, tokens or StaticToken(sb.api_key), sleep=lambda s: None,
                          rng=random.Random(2), **options)
     with client:
-        return fetch_period(client, CREDITOR, JUNE), client.requests_made
+        return fetch_period(client, CREDITOR, JUNE).raw, client.requests_made
 
 
 def test_the_sample_period_costs_exactly_the_formula(sandbox):

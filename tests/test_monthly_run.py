@@ -115,7 +115,7 @@ def test_since_last_across_a_failed_run_loses_nothing_and_doubles_nothing(sandbo
 
     for i in late:  # Amili's bank export sets the date afterwards
         payouts.update_one({"_id": i}, {"$set": {"payout_date": paid[i]}})
-    import ledger_export.outputs.bundle as outputs
+    import ledger_export.outputs.workbook_file as outputs
 
     def crash(**kwargs):
         raise RuntimeError("injected crash while writing")

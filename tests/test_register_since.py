@@ -63,7 +63,7 @@ def client(sb) -> AmiliClient:
 def test_fetch_period_created_since_asks_only_for_newer_payouts_and_their_lines(sandbox):
     since = utc(2025, 6, 19)
     with client(sandbox) as c:
-        raw = fetch_period(c, CREDITOR, JUNE, created_since=since)
+        raw = fetch_period(c, CREDITOR, JUNE, created_since=since).raw
     expected = list(sandbox.db[PAYOUTS].find({"creditor": ObjectId(CREDITOR), "_created": {"$gte": datetime(2025, 6, 19)},
                                               "payout_date": {"$gte": datetime(2025, 6, 1), "$lt": datetime(2025, 7, 1)}}))
     assert sorted(p["_id"] for p in raw.payouts) == sorted(str(p["_id"]) for p in expected) and len(expected) == 6
@@ -94,7 +94,7 @@ def run_since_last(sb, root, *, at: datetime, crash: bool = False) -> tuple[str,
     with Register.open(root) as register:
         since = since_moment(register.last_mark(JUNE.label))
         with client(sb) as c:
-            raw = fetch_period(c, CREDITOR, JUNE, created_since=since)
+            raw = fetch_period(c, CREDITOR, JUNE, created_since=since).raw
             seen = fetch_seen(c, CREDITOR, JUNE, since)
         chosen = register.check([Payout.from_api(p) for p in raw.payouts]).to_export("only-new")
         run = Run(JUNE.label, "only-new", at)

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from audit_pack import DATA, GENERATED, LEDGER, PAYOUTS, render
 from ledger_export.amili.models import PeriodData
 from ledger_export.ledger.model import Ledger
-from ledger_export.outputs.self_invoices import IN_PLACE, DocumentRecord
+from ledger_export.amili.documents import IN_PLACE, DocumentRecord
 
 SHEETS = ["Summary", "Vouchers", "Trial balance", "Payouts", "Specifications", "Self-invoices",
           "Creditor payments", "Mapping"]

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, overload
+from typing import Any
 
 from ledger_export.core.errors import InconsistentPagingError, LedgerExportError, ResponseFormatError
 from ledger_export.core.period import Period
@@ -58,24 +58,26 @@ class RawPeriod:
     payments: tuple[dict[str, Any], ...]
 
 
-@overload
-def fetch_period(client: AmiliClient, creditor: str, period: Period, *,
-                 created_since: datetime | None = None, documents: None = None) -> RawPeriod: ...
+@dataclass(frozen=True)
+class FetchedPeriod:
+    """What fetch_period brings back: the period's records, and the documents asked for with them.
+
+    ``downloads``: URL -> the bytes, or the client's error (a failed download
+    is no failed fetch: what it means is the caller's to say); empty when no
+    documents were asked for.
+    """
+
+    raw: RawPeriod
+    downloads: Mapping[str, Download] = field(default_factory=dict)
 
 
-@overload
 def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_since: datetime | None = None,
-                 documents: DocumentUrls) -> tuple[RawPeriod, dict[str, Download]]: ...
-
-
-def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_since: datetime | None = None,
-                 documents: DocumentUrls | None = None) -> RawPeriod | tuple[RawPeriod, dict[str, Download]]:
+                 documents: DocumentUrls | None = None) -> FetchedPeriod:
     """The period as Amili has it.
 
     ``created_since`` (``--since-last``, see ledger_export/incremental.py): only payouts
     created from then on, and their lines; the direct payments are always the whole period's.
-    ``documents``: names the files to download in the lines' round; then the answer is
-    (RawPeriod, URL -> Download), a failed download being no failure of the fetch.
+    ``documents``: names the files to download in the lines' round (``downloads``).
     """
     in_period = {"$gte": timestamps.format(period.start), "$lt": timestamps.format(period.end_exclusive)}
     where: dict[str, Any] = {"creditor": creditor, "payout_date": in_period}
@@ -104,11 +106,11 @@ def fetch_period(client: AmiliClient, creditor: str, period: Period, *, created_
         specifications=_stable(SPECIFICATIONS, _unique(lines)),
         payments=_stable(PAYMENTS, payments),
     )
-    return raw if documents is None else (raw, dict(zip(urls, downloads)))
+    return FetchedPeriod(raw, dict(zip(urls, downloads)))
 
 
 def _download(client: AmiliClient, url: str) -> Download:
-    # A self-invoice that cannot be had is a finding for collect_documents to
+    # A self-invoice that cannot be had is a finding for amili.documents.collect_documents to
     # make (a warning), not a failed fetch; the round goes on.
     try:
         return client.download(url)

@@ -16,7 +16,8 @@ is a bug and keeps its traceback.
     ├── SnapshotError            a raw snapshot folder that is missing or damaged
     │   └── SandboxDataError     sandbox/data.py: the sandbox's seed folder
     ├── OutputError              an output that cannot be written
-    │   └── SieWriteError        sie/writer.py: a ledger that cannot be written as SIE
+    │   ├── SieWriteError        sie/writer.py: a ledger that cannot be written as SIE
+    │   └── UnknownOutputError   outputs/registry.py: --outputs names no output; exit code 2
     └── AmiliError               the Amili API failed (carries URL and status)
         ├── AuthenticationError  401/403: the token was refused (never shows the token)
         ├── NotFoundError        404: names the URL

@@ -10,6 +10,11 @@ validated by the reader, every self-invoice downloaded and checked); only
 then is the run noted in the register as pending, with every file it will
 publish, the whole set published at once under names of its own, and the
 run marked exported.
+
+Which files a run writes is ``--outputs``' choice (outputs/registry.py; the
+raw snapshot and the manifest always). The register records the payouts as
+booked into the SIE file; a run without one records them against its
+manifest, which lists every file the run wrote.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Literal
 
 from ledger_export.sie.chart import read_chart
 from ledger_export.amili.auth import TokenProvider
+from ledger_export.amili.documents import DocumentRecord, RunAll, collect_documents, media_url_for
 from ledger_export.amili.fetch import Download, RawPeriod, check_raw, fetch_period
 from ledger_export.amili.models import Payout, PeriodData
 from ledger_export.amili.snapshot import find_snapshot, load_snapshot, period_data, stage_snapshot
@@ -40,13 +46,15 @@ from ledger_export.jobs.register_check import RunMode
 from ledger_export.jobs.config_dump import run_settings
 from ledger_export.ledger.summary import render_summary
 from ledger_export.ledger.vouchers import build_ledger
-from ledger_export.outputs.bundle import choose_names, render_outputs
+from ledger_export.outputs.base import RunData
+from ledger_export.outputs.bundle import choose_names
+from ledger_export.outputs.registry import choose, render_outputs
 from ledger_export.core.period import Period
 from ledger_export.core.progress import NoProgress, Progress
 from ledger_export.jobs.register import Owner, Register, Settled
 from ledger_export.jobs.register_check import DRIFT, RegisterError, Run
-from ledger_export.outputs.self_invoices import FOLDER as DOCUMENTS, DocumentRecord, OnDisk, check_folder, collect_documents
-from ledger_export.outputs.self_invoices import RunAll, document_findings, media_url_for
+from ledger_export.outputs.self_invoices import FOLDER as DOCUMENTS, OnDisk, SelfInvoices, check_folder
+from ledger_export.outputs.self_invoices import document_findings
 from ledger_export.outputs.listing import voucher_listing
 from ledger_export.outputs.manifest import period_document_owners
 
@@ -88,6 +96,9 @@ class ExportOptions:
     since_last: bool = False           # fetch only payouts created since the last such run
     # "books", or "demo": the register must be of the same kind (the demo never touches real books).
     purpose: str = "books"
+    # The outputs to write, by name (outputs/registry.py); None: all. The raw snapshot and the
+    # manifest are always written; without the self-invoices, no PDF is downloaded or checked.
+    outputs: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.only_new and self.force:
@@ -117,6 +128,7 @@ class ExportResult:
     drift: tuple[Finding, ...] = ()    # exported before and changed at Amili since
     settled: tuple[Settled, ...] = ()  # runs stopped half-way, settled as this one started
     run_id: int | None = None
+    booked_in: Path | None = None  # the file the register records the payouts as booked into
 
     def describe(self) -> str:
         lines = [f"Note: {s.describe()}." for s in self.settled]
@@ -136,6 +148,9 @@ class ExportResult:
             fetched = sum(1 for d in self.documents if d.fetched)
             if self.documents:
                 lines.append(f"  {DOCUMENTS}/ ({len(self.documents)} self-invoice(s), {fetched} downloaded now)")
+            if self.booked_in is not None and self.booked_in.suffix != ".si":
+                lines.append(f"No SIE file was asked for (--outputs): the export register records these "
+                             f"payouts as exported in {self.booked_in.relative_to(self.folder)}.")
         return "\n".join(lines)
 
 
@@ -197,7 +212,8 @@ def _read(raw: RawPeriod, staging: Path | None) -> tuple[PeriodData, Mapping[str
 
 @contextmanager
 def _source(config: Config, period: Period | None, options: ExportOptions, tokens: TokenProvider | None,
-            progress: Progress, since: datetime | None, staging: Path | None) -> Iterator[_Source]:
+            progress: Progress, since: datetime | None, staging: Path | None,
+            documents_wanted: bool) -> Iterator[_Source]:
     # Each branch drops ``raw`` once it is read: for a large creditor the
     # decoded items are the biggest thing in memory, and nothing needs them after.
     if options.from_raw is not None:
@@ -212,14 +228,14 @@ def _source(config: Config, period: Period | None, options: ExportOptions, token
         return
     assert period is not None
     # The self-invoices not yet in place download with the lines; a dry run downloads none.
-    documents = (lambda payouts: ()) if options.dry_run else documents_to_download(config, period)
+    documents = documents_to_download(config, period) if documents_wanted and not options.dry_run else None
     with open_client(config, tokens=tokens, progress=progress) as client:
-        raw, downloads = fetch_period(client, config.amili.creditor, period, created_since=since,
-                                      documents=documents)
+        fetched = fetch_period(client, config.amili.creditor, period, created_since=since, documents=documents)
         seen = fetch_seen(client, config.amili.creditor, period, since) if options.since_last else None
         progress.done()
-        data, snapshot = _read(raw, staging)
-        del raw
+        data, snapshot = _read(fetched.raw, staging)
+        downloads = fetched.downloads
+        del fetched
         yield _Source(data, snapshot, client.requests_made, client.download, seen,
                       downloads=downloads, run_all=client.map)
 
@@ -251,6 +267,8 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
     if period is None and options.from_raw is None:
         raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
     progress = progress or NoProgress()
+    outputs_chosen = choose(options.outputs)  # an unknown name fails here, before anything is asked or read
+    documents_wanted = any(o.name == SelfInvoices.name for o in outputs_chosen)
     chart = read_chart(options.chart) if options.chart else None
     root = Path(config.output.folder)
     # The register settles runs stopped half-way and clears their staging before this run stages
@@ -262,7 +280,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
             register.claim(_owner(config, config.amili.creditor, options.purpose))  # before any request
         # --since-last reads from Amili, so a period was given (ExportOptions refuses it with --from-raw).
         since = since_moment(register.last_mark(period.label)) if options.since_last and period is not None else None
-        with _source(config, period, options, tokens, progress, since, staging) as source:
+        with _source(config, period, options, tokens, progress, since, staging, documents_wanted) as source:
             register.claim(_owner(config, source.data.creditor, options.purpose))
             check = register.check(source.data.payouts)
             drift = check.drift_findings()
@@ -283,13 +301,14 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
             ledger = build_ledger(data, config.ledger, detail=options.detail, chart=chart,
                                   document_names=document_names)
             documents: tuple[DocumentRecord, ...] = ()
-            if not options.dry_run:
+            if documents_wanted and not options.dry_run:
                 assert staging is not None  # staged: this is no dry run
                 # Downloaded into staging before anything is decided, because a missing or broken
                 # self-invoice is a finding that --strict must be able to fail on.
-                documents = collect_documents(data.payouts, on_disk, source.fetch, media_url_for(config.amili),
-                                              staging=staging, names=document_names,
-                                              prefetched=source.downloads, run_all=source.run_all)
+                documents = collect_documents(data.payouts, source.fetch, media_url_for(config.amili),
+                                              names=document_names, stage_in=staging / DOCUMENTS,
+                                              kept=on_disk.kept, prefetched=source.downloads,
+                                              run_all=source.run_all)
             ledger = replace(ledger, findings=ledger.findings + drift + document_findings(documents))
         summary = render_summary(ledger, data)
         failures = tuple(f for f in reconcile.failures(ledger, strict=options.strict) if f.check != DRIFT)
@@ -302,12 +321,15 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
         assert source.snapshot is not None and staging is not None  # staged: this is no dry run
         run_id = register.next_run_id()
         names = choose_names(folder, data.period, run_id)
-        outputs = render_outputs(run_settings(config), data, ledger, source.snapshot, documents,
-                                 generation_moment(options.generated, data), names, run_id=run_id,
-                                 mode=options.mode)
+        run_data = RunData(settings=run_settings(config), data=data, ledger=ledger, documents=documents,
+                           snapshot=source.snapshot, generated=generation_moment(options.generated, data),
+                           names=names, run_id=run_id, mode=options.mode)
+        outputs = render_outputs(run_data, outputs_chosen)
+        # The file the register says the payouts went into: the SIE file, or (without one) the manifest.
+        booked_in = names.sie if names.sie in outputs else names.manifest
         label = data.period.label
         files = {f"{label}/{name}": output_digest(content) for name, content in outputs.items()}
-        if register.begin(run, chosen, sie=f"{label}/{names.sie}", files=files,
+        if register.begin(run, chosen, sie=f"{label}/{booked_in}", files=files,
                           manifest=f"{label}/{names.manifest}", seen=source.seen) != run_id:
             raise RegisterError(f"{register.path} gave run {label} another number than it announced")
         try:
@@ -327,7 +349,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
     placed = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs} - {DOCUMENTS}))
     return ExportResult(data.period, folder, data, ledger, summary, files=placed, requests=source.requests,
                         documents=documents, skipped=skipped, drift=drift, settled=register.settled,
-                        run_id=run_id)
+                        run_id=run_id, booked_in=folder / booked_in)
 
 
 def _abandon(register: Register, run_id: int) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger_export.amili.auth import TokenProvider, token_provider
 from ledger_export.amili.client import AmiliClient
+from ledger_export.amili.documents import media_url_for, missing_documents
 from ledger_export.amili.fetch import DocumentUrls, RawPeriod, fetch_period
 from ledger_export.amili.models import Payout
 from ledger_export.amili.snapshot import stage_snapshot
@@ -23,7 +24,7 @@ from ledger_export.core.period import Period
 from ledger_export.core.progress import NoProgress, Progress
 from ledger_export.core.files import publish, remove_stale_staging, staging_folder
 from ledger_export.core.lock import OutputLock
-from ledger_export.outputs.self_invoices import FOLDER as DOCUMENTS, OnDisk, media_url_for, missing_documents
+from ledger_export.outputs.self_invoices import FOLDER as DOCUMENTS, OnDisk
 from ledger_export.outputs.manifest import period_document_owners
 
 
@@ -67,7 +68,8 @@ def documents_to_download(config: Config, period: Period) -> DocumentUrls:
                 payouts.append(Payout.from_api(item))
             except RecordError:
                 continue  # refused by name when the period is read, right after the fetch
-        return missing_documents(payouts, OnDisk(folder / DOCUMENTS, period_document_owners(folder)), url_for)
+        on_disk = OnDisk(folder / DOCUMENTS, period_document_owners(folder))
+        return missing_documents(payouts, on_disk.file_names(payouts), on_disk.kept, url_for)
 
     return urls
 
@@ -76,8 +78,7 @@ def fetch_raw(config: Config, period: Period, *, tokens: TokenProvider | None = 
               progress: Progress | None = None) -> tuple[RawPeriod, int]:
     """Fetch a period from Amili; returns what came back and how many requests it took."""
     with open_client(config, tokens=tokens, progress=progress) as client:
-        raw = fetch_period(client, config.amili.creditor, period)
-        return raw, client.requests_made
+        return fetch_period(client, config.amili.creditor, period).raw, client.requests_made
 
 
 def fetch_snapshot(config: Config, period: Period, *, tokens: TokenProvider | None = None,

@@ -26,7 +26,7 @@ from ledger_export.core.files import fs_step
 from ledger_export.core.lock import OutputLock
 from ledger_export.core.money import ZERO, format_amount
 from ledger_export.jobs.register import EXPORTED, REGISTER_FILE, Owner, Register, RegisterError, _connect
-from ledger_export.jobs.register_files import exported_periods, file_matches
+from ledger_export.jobs.register_files import exported_periods, file_matches, sha256_file
 from ledger_export.outputs.manifest import period_manifests
 
 
@@ -138,14 +138,18 @@ def _write(tmp: Path, root: Path, manifests: list[_Manifest], owner: Owner) -> t
                        if isinstance(e, dict) and isinstance(e.get("name"), str)
                        and isinstance(e.get("size"), int) and isinstance(e.get("sha256"), str)}
             sies = sorted(name for name in outputs if name.endswith(".si"))
-            if len(sies) != 1:
+            if len(sies) > 1:
                 raise RegisterError(f"{m.path} names {len(sies)} SIE files, not one: it cannot be rebuilt from")
-            sie = sies[0]
-            if not file_matches(root / sie, *outputs[sie]):
-                notes.append(f"{sie} is missing or not the file its manifest describes")
             at = m.generated or datetime.fromtimestamp(m.path.stat().st_mtime).astimezone().isoformat()
             manifest_name = f"{m.period}/{m.path.name}"
-            outputs.setdefault(manifest_name, (m.path.stat().st_size, ""))
+            if sies:
+                sie = sies[0]
+                if not file_matches(root / sie, *outputs[sie]):
+                    notes.append(f"{sie} is missing or not the file its manifest describes")
+                outputs.setdefault(manifest_name, (m.path.stat().st_size, ""))
+            else:  # a run without an SIE file (export --outputs): its payouts were recorded against the manifest
+                sie = manifest_name
+                outputs[manifest_name] = (m.path.stat().st_size, sha256_file(m.path))
             run_id = db.execute("INSERT INTO runs (period, mode, status, exported_at, manifest) VALUES (?, ?, ?, ?, ?)",
                                 (m.period, "rebuilt", EXPORTED, at, manifest_name)).lastrowid
             db.executemany("INSERT INTO run_files (run_id, name, size, sha256) VALUES (?, ?, ?, ?)",

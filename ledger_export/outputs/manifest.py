@@ -20,7 +20,8 @@ from ledger_export.core.files import Output, output_digest
 from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.ledger.model import ERROR, OK, WARNING, Ledger
 from ledger_export.core.money import ZERO, format_amount
-from ledger_export.outputs.self_invoices import DocumentRecord
+from ledger_export.amili.documents import DocumentRecord
+from ledger_export.outputs.self_invoices import document_path
 
 MANIFEST_VERSION = 1
 MANIFEST_PREFIX = "manifest"
@@ -83,8 +84,9 @@ def _exported_payouts(data: PeriodData, ledger: Ledger) -> list[dict[str, Any]]:
 def _outputs(outputs: Mapping[str, Output], documents: Sequence[DocumentRecord]) -> list[dict[str, Any]]:
     files = {name: output_digest(data) for name, data in outputs.items()}
     for record in documents:
-        if record.path is not None and record.size is not None and record.sha256 is not None:
-            files[record.path] = (record.size, record.sha256)
+        path = document_path(record)
+        if path is not None and record.size is not None and record.sha256 is not None:
+            files[path] = (record.size, record.sha256)
     return [{"name": name, "size": size, "sha256": digest} for name, (size, digest) in sorted(files.items())]
 
 

@@ -17,7 +17,8 @@ from ledger_export.amili.models import PeriodData
 from ledger_export.core.settings import Company
 from ledger_export.ledger.model import OK, Finding, Ledger
 from ledger_export.core.money import ZERO
-from ledger_export.outputs.self_invoices import FOLDER, DocumentRecord
+from ledger_export.amili.documents import DocumentRecord
+from ledger_export.outputs.self_invoices import document_path
 from ledger_export.outputs.manifest import worst
 from ledger_export.outputs.workbook_tables import (ID, write_mapping, write_payments, write_payouts, write_self_invoices,
                               write_specifications)
@@ -163,8 +164,9 @@ def write_summary(summary: Sheet, *, ledger: Ledger, data: PeriodData, company: 
     for name, digest in sorted(checksums.items()):
         summary.append([name, digest])
     for record in documents:
-        if record.path is not None:
-            summary.append([f"{FOLDER}/{record.file_name}", record.sha256])
+        path = document_path(record)
+        if path is not None:
+            summary.append([path, record.sha256])
 
 
 def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, creditor: str,

@@ -13,7 +13,8 @@ from openpyxl import Workbook
 from ledger_export.amili.models import CreditorPayment, PeriodData, Payout
 from ledger_export.ledger.model import Ledger
 from ledger_export.core.money import format_amount
-from ledger_export.outputs.self_invoices import DocumentRecord
+from ledger_export.amili.documents import DocumentRecord
+from ledger_export.outputs.self_invoices import document_path
 from ledger_export.outputs.xlsx import Column, Link, Sheet
 
 ID = 26  # width of a 24-character Amili id
@@ -83,10 +84,11 @@ def write_specifications(wb: Workbook, data: PeriodData) -> Sheet:
 
 def pdf_link(record: DocumentRecord) -> Link | str | None:
     """The file name, as a link to the local PDF when the file is in place."""
-    if record.path is None or record.file_name is None:
+    path = document_path(record)
+    if path is None or record.file_name is None:
         return record.file_name
     # Relative to the workbook, which sits in the period folder beside self-invoices/.
-    return Link(record.file_name, quote(record.path))
+    return Link(record.file_name, quote(path))
 
 
 def write_self_invoices(wb: Workbook, data: PeriodData, ledger: Ledger,
