@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
 from ledger_export.outputs.self_invoices import FAILED, IN_PLACE, MISSING, OnDisk, missing_documents
-from test_documents import PDF, URL, FakeAmili, FlakyAmili, collect, commission, staged, url
+from support.documents import PDF, URL, FakeAmili, FlakyAmili, collect, commission, staged, url
 
 
 def test_a_prefetched_pdf_is_not_downloaded_again(tmp_path):

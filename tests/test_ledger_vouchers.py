@@ -2,12 +2,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_ledger_records import D, new_id, one_payout, payout, period_data, spec
 
 from ledger_export.core.errors import ConfigError, RecordError
 from ledger_export.ledger.model import ERROR, OK, WARNING
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import BookingError, build_ledger
+from support.records import D, new_id, one_payout, payout, period_data, spec
 
 COMMISSION = [("reminder", 60, 15, "INV-1"), ("debt_collection", 180, 45, "INV-2"), ("reminder", -60, -15, "INV-3")]
 

@@ -1,11 +1,10 @@
 from datetime import date
 
-from test_ledger_records import D, new_id, one_payout, payout, period_data, spec, summary_of
-
 from ledger_export.ledger.model import ERROR, OK, WARNING
 from ledger_export.ledger.reconcile import failures, strict_failures
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import build_ledger
+from support.records import D, new_id, one_payout, payout, period_data, spec, summary_of
 
 
 def check(ledger, name):
