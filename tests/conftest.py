@@ -5,6 +5,10 @@
 page_limit, token_ttl, api_key, ...); all are stopped when the test ends.
 ``demo_period``: the demo's June folder, made once per session (read-only).
 ``raw_copy``: a copy of it per test, whose raw snapshot the test may doctor.
+``shared_sie``: ../shared/sie beside the checkout (real SIE files of other programs), or a skip.
+
+Builders the tests share live in the ``support`` package beside this file;
+no test module imports another (tests/test_suite_hygiene.py).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 import simplejson
@@ -23,6 +28,22 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# The SIE samples and corpus stay in ../shared/sie, beside the checkout; they are never
+# copied into the repository (they belong to other projects). CI clones beside them.
+SHARED_SIE = Path(__file__).resolve().parents[2] / "shared" / "sie"
+
+
+@pytest.fixture(scope="session")
+def shared_sie() -> Path:
+    """The folder ../shared/sie: ``samples/`` (SIE files exported by other programs, with the defects
+    test_sie_samples lists) and ``corpus/``. The only place a test learns where it is; where it is
+    absent, every test that asks for it is skipped, saying where it was looked for."""
+    if not (SHARED_SIE / "samples").is_dir():
+        pytest.skip(f"shared SIE samples not found at {SHARED_SIE / 'samples'} "
+                    "(CI clones the repository beside shared/)")
+    return SHARED_SIE
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from ledger_export.amili.auth import ApiCodeToken, StaticToken, find_token, toke
 from ledger_export.amili.retry import RetryPolicy
 from ledger_export.amili.settings import AmiliSettings
 from ledger_export.core.errors import AuthenticationError, ConfigError, ResponseFormatError
-from test_client_fakes import BASE, ScriptedAdapter, sequence
+from support.http_fakes import BASE, ScriptedAdapter, sequence
 
 API_CODE = "code-0f9e8d7c"
 NOW = 1_750_000_000

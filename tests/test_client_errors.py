@@ -13,7 +13,7 @@ from ledger_export.amili.settings import AmiliSettings
 from ledger_export.core.errors import (AmiliError, AuthenticationError, NotFoundError, RequestRejectedError,
                                   ResponseFormatError)
 from ledger_export.core.progress import Progress
-from test_client_fakes import BASE, FakeTokens, ScriptedAdapter, scripted_client, sequence
+from support.http_fakes import BASE, FakeTokens, ScriptedAdapter, scripted_client, sequence
 
 OK = (200, {"ok": True})
 

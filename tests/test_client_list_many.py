@@ -9,7 +9,7 @@ import pytest
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.lists import ListQuery
 from ledger_export.core.errors import InconsistentPagingError, NotFoundError
-from test_client_fakes import FakeEve, item, query, scripted_client
+from support.http_fakes import FakeEve, item, query, scripted_client
 
 LINES = "finance--payout-specifications"
 PAYMENTS = "creditor--payments"

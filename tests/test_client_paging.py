@@ -9,7 +9,7 @@ import pytest
 
 from ledger_export.amili.client import AmiliClient
 from ledger_export.core.errors import InconsistentPagingError, ResponseFormatError
-from test_client_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, scripted_client, sequence
+from support.http_fakes import BASE, FakeEve, FakeTokens, ScriptedAdapter, item, query, scripted_client, sequence
 
 RESOURCE = "finance--payout-specifications"
 

@@ -9,7 +9,7 @@ import requests
 from ledger_export.amili.client import AmiliClient
 from ledger_export.amili.retry import retry_after_seconds
 from ledger_export.core.errors import OutcomeUnknownError, ResponseFormatError, ServiceUnavailableError
-from test_client_fakes import BASE, ScriptedAdapter, scripted_client, sequence
+from support.http_fakes import BASE, ScriptedAdapter, scripted_client, sequence
 
 OK = (200, {"ok": True})
 

@@ -8,61 +8,15 @@ from dataclasses import replace
 
 import pytest
 
-from audit_pack import PAYOUTS
 from ledger_export.amili.models import Document
 from ledger_export.amili.settings import AmiliSettings
-from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
+from ledger_export.core.errors import ServiceUnavailableError
 from ledger_export.ledger.model import WARNING
-from ledger_export.amili.documents import (FAILED, IN_PLACE, MISSING, REJECTED, collect_documents, media_url,
+from ledger_export.amili.documents import (FAILED, IN_PLACE, MISSING, REJECTED, media_url,
                                            media_url_for)
-from ledger_export.outputs.self_invoices import OnDisk, document_findings, document_path
-
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-URL = media_url("{base_url}/media/{file}", "http://127.0.0.1:8765/")
-
-
-def commission(n: int, name: str = "self_invoice.pdf", length: int = len(PDF)):
-    return replace(PAYOUTS[2], id=f"6650000000000000000000a{n}", payout_reference=f"ref{n}",
-                   created=PAYOUTS[2].created.replace(hour=n),
-                   document=Document(file=f"6650000000000000000000f{n}", name=name, length=length,
-                                     content_type="application/pdf"))
-
-
-class FakeAmili:
-    """Serves media by URL; records every download asked for."""
-
-    def __init__(self, files: dict[str, bytes | Exception]):
-        self.files = files
-        self.calls: list[str] = []
-
-    def __call__(self, url: str) -> bytes:
-        self.calls.append(url)
-        body = self.files.get(url)
-        if body is None:
-            raise NotFoundError(f"404 Not Found: {url}", url=url, status=404)
-        if isinstance(body, Exception):
-            raise body
-        return body
-
-
-def url(n: int) -> str:
-    return f"http://127.0.0.1:8765/media/6650000000000000000000f{n}"
-
-
-def collect(payouts, tmp_path, fetch, *, owners=None, **kwargs):
-    """collect_documents as an export calls it: ``self-invoices/`` as found, new PDFs into staging."""
-    on_disk = OnDisk(tmp_path / "self-invoices", owners or {})
-    return collect_documents(payouts, fetch, URL, names=on_disk.file_names(payouts), kept=on_disk.kept,
-                             stage_in=tmp_path / "staging" / "self-invoices", **kwargs)
-
-
-def staged(tmp_path, name: str):
-    return tmp_path / "staging" / "self-invoices" / name
-
-
-def published(tmp_path) -> list[str]:
-    folder = tmp_path / "self-invoices"
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+from ledger_export.outputs.self_invoices import document_findings, document_path
+from support.audit_pack import PAYOUTS
+from support.documents import PDF, FakeAmili, FlakyAmili, collect, commission, published, staged, url
 
 
 def test_downloads_checks_and_hashes_each_pdf(tmp_path):
@@ -169,19 +123,6 @@ def test_media_url_fills_the_template():
     assert default(doc) == "http://127.0.0.1:9/media/abc%2F..%2Fx%20y"
     assert media_url("{base_url}/files/{file}?download=1", "https://x.test")(doc) == \
         "https://x.test/files/abc%2F..%2Fx%20y?download=1"
-
-
-class FlakyAmili(FakeAmili):
-    """Answers each URL with the bodies given, in turn (the last one from then on)."""
-
-    def __init__(self, answers: dict[str, list[bytes]]):
-        super().__init__({})
-        self.answers = answers
-
-    def __call__(self, url: str) -> bytes:
-        self.calls.append(url)
-        queue = self.answers[url]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
 
 
 def test_an_error_page_instead_of_the_pdf_is_tried_once_more(tmp_path):

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit_pack import PAYOUTS
 from ledger_export.amili.models import Document
 from ledger_export.amili.document_names import document_file_names
+from support.audit_pack import PAYOUTS
 
 BASE = PAYOUTS[2]
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ledger_export.core.errors import NotFoundError, ServiceUnavailableError
 from ledger_export.amili.documents import FAILED, IN_PLACE, MISSING, missing_documents
 from ledger_export.outputs.self_invoices import OnDisk
-from test_documents import PDF, URL, FakeAmili, FlakyAmili, collect, commission, staged, url
+from support.documents import PDF, URL, FakeAmili, FlakyAmili, collect, commission, staged, url
 
 
 def test_a_prefetched_pdf_is_not_downloaded_again(tmp_path):

@@ -2,30 +2,15 @@
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import simplejson
 
-from ledger_export.jobs import config as config_module
-from ledger_export.amili.auth import StaticToken
 from ledger_export.jobs.demo import run_demo
 from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
 from ledger_export.core.resources import SAMPLES
-from ledger_export.core.period import month
 from ledger_export.sie.reader import read_sie
-
-JUNE = month("2025-06")
-FIXED = ExportOptions(generated=date(2025, 7, 1))
-
-
-def sample_config(base_url: str, out: Path):
-    return config_module.load(SAMPLES / "ledger-export.toml",
-                              overrides={"amili.base_url": base_url, "output.folder": str(out)})
-
-
-def run(sandbox, out: Path, options: ExportOptions = FIXED):
-    return export(sample_config(sandbox.base_url, out), JUNE, options, tokens=StaticToken(sandbox.api_key))
+from support.export_run import run, sample_config
 
 
 def test_sample_period_sie_file_is_stable(sandbox, tmp_path, snapshot):

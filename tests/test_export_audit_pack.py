@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, export
-from test_export import JUNE, run, sample_config
+from support.export_run import run, sample_config
 
 FIXED = ExportOptions(generated=date(2025, 7, 1))
 OUTPUTS = ("ledger-2025-06.si", "ledger-2025-06.xlsx", "ledger-2025-06-vouchers.txt", "manifest.json")

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from ledger_export.amili.fetch import (PAYMENTS, PAYOUTS, SPECIFICATIONS, FetchedPeriod, RawPeriod, expected_lines,
                                       fetch_period, plan_batches)
 from ledger_export.core.errors import NotFoundError
-from test_client_fakes import BASE, FakeEve, item, scripted_client
-from test_fetch import CREDITOR, JUNE, line, payment, payout, wheres
+from support.http_fakes import BASE, FakeEve, item, scripted_client
+from support.fetch_fakes import CREDITOR, JUNE, line, payment, payout, wheres
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import stat
 
 import pytest
 
@@ -185,3 +186,145 @@ def test_stale_staging_is_removed_and_links_are_not_followed(tmp_path):
     assert sorted(remove_stale_staging(tmp_path)) == [".staging-abc", ".staging-link"]
     assert sorted(os.listdir(tmp_path)) == ["2025-06"]
     assert (victim / "keep.txt").read_bytes() == b"keep"
+
+
+# -- found missing by mutation testing (tools/mutate.py) ---------------------------------------
+
+@pytest.mark.parametrize("name, problem", [("elsewhere/x.si", "it is outside the output folder"),
+                                           ("out/2025-06/../../x.si", "the name '..' is not allowed")])
+def test_refuse_links_refuses_a_path_that_leaves_the_root(tmp_path, name, problem):
+    with pytest.raises(OutputError, match=f"refusing to write .*: {problem}"):
+        files.refuse_links(tmp_path / "out", tmp_path / name)
+
+
+@pytest.fixture(params=["no renameat2", "renameat2 says ENOSYS"])
+def without_renameat2(request, monkeypatch):
+    """rename_noreplace as on a kernel or file system without renameat2: the hard-link way."""
+    monkeypatch.setattr(files, "_RENAMEAT2", None if request.param == "no renameat2" else lambda src, dst: errno.ENOSYS)
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_without_renameat2_a_rename_still_never_replaces(tmp_path, without_renameat2, kind):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    if kind == "file":
+        src.write_bytes(b"new")
+        dst.write_bytes(b"old")
+    else:
+        src.mkdir()
+        dst.mkdir()
+    with pytest.raises(FileExistsError):
+        rename_noreplace(src, dst)
+    assert src.exists() and (dst.read_bytes() == b"old" if kind == "file" else list(dst.iterdir()) == [])
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_without_renameat2_a_rename_moves_and_leaves_no_second_name(tmp_path, without_renameat2, kind):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    if kind == "file":
+        src.write_bytes(b"books")
+    else:
+        (src / "raw").mkdir(parents=True)
+    rename_noreplace(src, dst)
+    assert not os.path.lexists(src)
+    assert dst.read_bytes() == b"books" if kind == "file" else (dst / "raw").is_dir()
+
+
+def test_without_hard_links_a_file_is_renamed_after_the_check(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_RENAMEAT2", None)
+
+    def no_links(src, dst, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")  # FAT, some network shares
+
+    monkeypatch.setattr(os, "link", no_links)
+    (tmp_path / "src").write_bytes(b"books")
+    rename_noreplace(tmp_path / "src", tmp_path / "dst")
+    assert (tmp_path / "dst").read_bytes() == b"books" and not (tmp_path / "src").exists()
+    (tmp_path / "again").write_bytes(b"other")
+    with pytest.raises(FileExistsError):
+        rename_noreplace(tmp_path / "again", tmp_path / "dst")
+    assert (tmp_path / "dst").read_bytes() == b"books"
+
+
+def test_a_renameat2_failure_other_than_unsupported_is_the_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_RENAMEAT2", lambda src, dst: errno.EACCES)
+    (tmp_path / "src").write_bytes(b"books")
+    with pytest.raises(PermissionError) as err:
+        rename_noreplace(tmp_path / "src", tmp_path / "dst")
+    assert err.value.errno == errno.EACCES and err.value.filename == str(tmp_path / "dst")
+    assert not (tmp_path / "dst").exists() and (tmp_path / "src").exists()
+
+
+def _failing_folder_fsync(monkeypatch, code):
+    """os.fsync failing with ``code`` on folders (files flush as usual)."""
+    real = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(code, os.strerror(code))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_a_folder_that_cannot_be_flushed_fails_the_publish_and_puts_everything_back(tmp_path, monkeypatch):
+    _publish(tmp_path, {"x.si": b"old", "manifest.json": b"old"})
+    _failing_folder_fsync(monkeypatch, errno.EIO)  # the renames might not survive a power cut
+    with pytest.raises(OutputError, match="Input/output error.*nothing of this run was put in place"):
+        _publish(tmp_path, {"x-run2.si": b"new", "raw-run2/a.json": b"1", "manifest-run2.json": b"new"},
+                 last="manifest-run2.json")
+    assert _tree(tmp_path) == ["2025-06/manifest.json", "2025-06/x.si"]
+
+
+def test_a_file_system_that_cannot_flush_folders_at_all_still_publishes(tmp_path, monkeypatch):
+    _failing_folder_fsync(monkeypatch, errno.EINVAL)
+    _publish(tmp_path, {"x.si": b"si", "manifest.json": b"{}"})
+    assert _tree(tmp_path) == ["2025-06/manifest.json", "2025-06/x.si"]
+
+
+def test_an_output_two_folders_deep_is_published(tmp_path):
+    _publish(tmp_path, {"raw/2025/06.json": b"[]", "manifest.json": b"{}"})
+    assert _tree(tmp_path) == ["2025-06/manifest.json", "2025-06/raw/2025/06.json"]
+
+
+def test_a_first_publish_that_fails_leaves_not_even_its_folder(tmp_path, monkeypatch):
+    real, calls = files.rename_noreplace, []
+
+    def failing(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(files, "rename_noreplace", failing)
+    with pytest.raises(OutputError, match=r"cannot publish into .*2025-06: Permission denied \(.*manifest.json\); "
+                                          r"nothing of this run was put in place"):
+        _publish(tmp_path, {"x.si": b"si", "manifest.json": b"{}"})
+    assert os.listdir(tmp_path) == []
+
+
+def test_publish_checks_for_links_from_the_root_it_is_given(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "books").mkdir()
+    (tmp_path / "books" / "acme").symlink_to(elsewhere, target_is_directory=True)
+    with staging_folder(tmp_path / "books") as staging:
+        with pytest.raises(OutputError, match="acme is a symbolic link"):
+            publish(tmp_path / "books" / "acme" / "2025-06", {"x.si": b"si"}, staging=staging, root=tmp_path / "books")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_publish_interrupted_by_ctrl_c_puts_back_what_it_had_placed(tmp_path, monkeypatch):
+    _publish(tmp_path, {"x.si": b"old", "manifest.json": b"old"})
+    real, calls = files.rename_noreplace, []
+
+    def interrupted(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(files, "rename_noreplace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _publish(tmp_path, {"x-run2.si": b"new", "x-run2.xlsx": b"new", "manifest-run2.json": b"new"},
+                 last="manifest-run2.json")
+    assert _tree(tmp_path) == ["2025-06/manifest.json", "2025-06/x.si"]

@@ -1,7 +1,7 @@
 """Fuzzing Amili's JSON (issue 7, part 4): whatever the API sends, sound books or a clear error.
 
 Hypothesis changes one to three fields of the hand-made June period of
-test_hostile_data (drops them, nulls them, gives them the wrong type, odd
+support/hostile.py (drops them, nulls them, gives them the wrong type, odd
 text, amounts with three decimals, huge or negative ones, odd or invalid
 dates) and books it from a raw snapshot. The only outcomes allowed are the
 ones a bookkeeper can act on: sound books, or one LedgerExportError line
@@ -27,8 +27,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ledger_export.core.errors import RecordError, ResponseFormatError, printable
 from ledger_export.jobs.export import ReconciliationFailed
-from test_hostile_data import (DOCUMENT_NAMES, FORMULAS, INVALID_DATES, ODD_DATES, TEXTS, assert_clear_error,
-                               assert_sound_books, payout_id, period_items, rebalance, run_raw)
+from support.hostile import (DOCUMENT_NAMES, FORMULAS, INVALID_DATES, ODD_DATES, TEXTS, assert_clear_error,
+                             assert_sound_books, payout_id, period_items, rebalance, run_raw)
 
 DROP = "<drop>"
 SUMMARY = ("summary", "*")  # the payout's first article, whichever it is

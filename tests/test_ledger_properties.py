@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_ledger_records import new_id, payout, period_data, spec
 
 from ledger_export.ledger.model import ERROR
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import build_ledger
+from support.records import new_id, payout, period_data, spec
 
 ZERO = Decimal("0.00")
 VAT_ACCOUNT = 2611

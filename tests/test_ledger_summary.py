@@ -1,8 +1,7 @@
-from test_ledger_records import payout, period_data, spec
-
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.summary import render_summary
 from ledger_export.ledger.vouchers import build_ledger
+from support.records import payout, period_data, spec
 
 
 def sample_period():

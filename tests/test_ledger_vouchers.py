@@ -2,12 +2,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_ledger_records import D, new_id, one_payout, payout, period_data, spec
 
 from ledger_export.core.errors import ConfigError, RecordError
 from ledger_export.ledger.model import ERROR, OK, WARNING
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import BookingError, build_ledger
+from support.records import D, new_id, one_payout, payout, period_data, spec
 
 COMMISSION = [("reminder", 60, 15, "INV-1"), ("debt_collection", 180, 45, "INV-2"), ("reminder", -60, -15, "INV-3")]
 
@@ -218,3 +218,46 @@ def test_voucher_names_the_self_invoice_as_saved_on_disk_not_amilis_raw_name():
     assert voucher.document_name == on_disk
     assert "/" not in voucher.document_name and ".." not in voucher.text
     assert on_disk in voucher.text
+
+
+def test_the_vat_line_belongs_to_no_invoice_even_when_the_payout_has_only_one():
+    # VAT is one line per VAT account for the whole payout: naming an invoice on it would tell the
+    # bookkeeper that the VAT of every line belongs to that one invoice.
+    data = one_payout("creditor_commission", [("reminder", 60, 15, "INV-1"), ("debt_collection", 180, 45, "INV-1")])
+    for detail in ("account", "invoice"):
+        [v] = build_ledger(data, LedgerSettings(), detail=detail).vouchers
+        vat = v.lines[-1]
+        assert (vat.account, vat.amount, vat.invoice_number) == (2611, D("-60.00"), None), detail
+        assert vat.text == "Utgående moms 25 % provision" and "INV-1" not in vat.text, detail
+        assert [line.invoice_number for line in v.lines[1:-1]] == ["INV-1"] * (len(v.lines) - 2), detail
+
+
+def test_the_suspense_warning_names_the_amount_booked_there_vat_included():
+    data = one_payout("creditor_outlay", [("cost", "80.00", "20.00"), ("cost", "10.00", "2.50")])
+    ledger = build_ledger(data, LedgerSettings())
+    assert booked(ledger.vouchers[0]) == [(1930, D("112.50")), (2999, D("-112.50"))]
+    assert finding(ledger, "mapping").message.endswith(
+        "article 'cost' of category 'creditor_outlay' is not in the mapping: 2 line(s), 112.50 booked on "
+        "suspense account 2999")
+
+
+@pytest.mark.parametrize("total, severity", [("100.00", ERROR), ("0.00", WARNING)])
+def test_a_payout_with_nothing_to_book_from_gets_no_voucher_and_no_mapping_finding(total, severity):
+    # A payout of 0.00 with nothing to book loses no money: a warning. Any other amount is an error.
+    p = payout("capital", [], amount=total, summary={})
+    ledger = build_ledger(period_data([p], []), LedgerSettings())
+    assert ledger.vouchers == ()
+    assert [(f.check, f.severity) for f in ledger.findings if f.payout_id == p.id and f.check in (
+        "mapping", "source", "voucher")] == [("source", severity)]
+    assert finding(ledger, "source").message == (f"payout {p.id}: has neither specification lines nor a summary; "
+                                                 f"total {total} not booked")
+
+
+def test_the_document_name_given_by_the_run_is_the_one_the_voucher_names():
+    # A second run publishes its self-invoice under a name of its own (-run2): the voucher must name
+    # that file, the one the bookkeeper attaches, not the name the payout alone would give.
+    data = one_payout("creditor_commission", [("reminder", "60.00", "15.00")], document="self_invoice_164.pdf")
+    pid = data.payouts[0].id
+    ledger = build_ledger(data, LedgerSettings(), document_names={pid: "self_invoice_164-run2.pdf"})
+    assert ledger.vouchers[0].document_name == "self_invoice_164-run2.pdf"
+    assert "self_invoice_164-run2.pdf" in ledger.vouchers[0].text

@@ -10,12 +10,12 @@ from types import MappingProxyType
 
 import pytest
 
-from audit_pack import CREDITOR, DATA, DOCUMENTS, GENERATED, LEDGER, PAYOUTS, PDF_SHA
 from ledger_export.amili.settings import AmiliSettings
 from ledger_export.core.settings import Company, OutputSettings
 from ledger_export.jobs.config import Config
 from ledger_export.jobs.config_dump import config_hash, config_rows
 from ledger_export.outputs.manifest import document_owners, render_manifest
+from support.audit_pack import CREDITOR, DATA, DOCUMENTS, GENERATED, LEDGER, PAYOUTS, PDF_SHA
 
 SIE = b"#FLAGGA 0\r\n#FORMAT PC8\r\n"
 XLSX = b"PK\x03\x04 pretend workbook"

@@ -1,7 +1,6 @@
-from test_ledger_records import payout
-
 from ledger_export.ledger.mapping import AccountMap, MappingRow
 from ledger_export.ledger.settings import LedgerSettings
+from support.records import payout
 
 
 def test_unknown_category_or_article_goes_to_suspense():

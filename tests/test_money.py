@@ -16,6 +16,8 @@ def test_round_ore_is_half_up_not_bankers():
     (1064, Decimal("1064.00")),
     (Decimal("-12.5"), Decimal("-12.50")),
     (Decimal("1234.570"), Decimal("1234.57")),
+    (Decimal("9999999999999.99"), Decimal("9999999999999.99")),  # the largest amount accepted
+    (Decimal("-9999999999999.99"), Decimal("-9999999999999.99")),
 ])
 def test_parse_amount_accepts_numbers_with_up_to_two_decimals(value, expected):
     assert parse_amount(value) == expected
@@ -30,6 +32,9 @@ def test_parse_amount_accepts_numbers_with_up_to_two_decimals(value, expected):
     (1.5, "must be a number"),  # a float means someone parsed JSON without Decimal
     (Decimal("NaN"), "finite"),
     (Decimal("1e20"), "implausibly large"),
+    (Decimal("-1e20"), "implausibly large"),  # a refund as large: the size, not the sign, is implausible
+    (Decimal("1e13"), "implausibly large"),   # the first amount refused
+    (Decimal("-1e13"), "implausibly large"),
 ])
 def test_parse_amount_refuses_what_a_ledger_cannot_trust(value, reason):
     with pytest.raises(ValueError, match=reason):

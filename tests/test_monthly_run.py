@@ -13,7 +13,7 @@ from ledger_export.core.lock import LockedError
 from ledger_export.core.resources import SAMPLES
 from ledger_export.jobs.register import Register
 from ledger_export.jobs.register_check import AlreadyExportedError
-from test_export import run
+from support.export_run import run
 
 JUNE = {"$gte": datetime(2025, 6, 1, tzinfo=timezone.utc), "$lt": datetime(2025, 7, 1, tzinfo=timezone.utc)}
 

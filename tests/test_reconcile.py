@@ -1,11 +1,10 @@
 from datetime import date
 
-from test_ledger_records import D, new_id, one_payout, payout, period_data, spec, summary_of
-
 from ledger_export.ledger.model import ERROR, OK, WARNING
 from ledger_export.ledger.reconcile import failures, strict_failures
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.ledger.vouchers import build_ledger
+from support.records import D, new_id, one_payout, payout, period_data, spec, summary_of
 
 
 def check(ledger, name):
@@ -149,3 +148,63 @@ def test_strict_turns_warnings_into_failures():
     broken = ledger_of([payout("capital", lines, id=pid, total="100.01")], lines)
     assert {f.check for f in failures(broken)} == {"payout_totals", "lines_vs_payout", "summary_vs_payout",
                                                    "voucher"}
+
+
+def test_a_payout_booked_from_its_summary_is_checked_against_its_summary_alone_and_has_no_error():
+    # No specification lines: the line checks have nothing to compare and must not run (an empty
+    # set of lines would "disagree" with every total); the summary stands in for them.
+    summary = {"reminder": {"count": 2, "amount": D(120), "vat_amount": D(30), "total_amount": D(150)},
+               "debt_collection": {"count": 1, "amount": D(180), "vat_amount": D(45), "total_amount": D(225)}}
+    p = payout("creditor_commission", [], amount=300, vat=75, summary=summary)
+    ledger = ledger_of([p], [])
+    assert failures(ledger) == ()
+    assert [(f.check, f.severity) for f in ledger.findings if f.payout_id == p.id] == [
+        ("payout_totals", OK), ("period", OK), ("summary_vs_payout", OK), ("vat_rate", OK),
+        ("mapping", OK), ("source", WARNING), ("voucher", OK)]
+
+
+def test_a_long_listing_names_five_and_counts_the_rest():
+    def line_totals(bad: int) -> str:
+        pid = new_id()
+        lines = [spec(pid, "capital", "capital", 10, total=11, invoice=f"INV-{i}") for i in range(bad)]
+        return check(ledger_of([payout("capital", lines, id=pid)], lines), "line_totals").message
+
+    five, seven = line_totals(5), line_totals(7)
+    assert five.count("INV-") == 5 and "more" not in five
+    assert seven.count("INV-") == 5 and "INV-4" in seven and "INV-5" not in seven
+    assert seven.startswith("payout ") and " 7 line(s) where amount + vat_amount != total_amount: " in seven
+    assert seven.endswith("(invoice INV-4) 10.00 + 0.00 != 11.00; and 2 more")
+
+
+def test_vat_below_the_mapped_rate_is_a_warning_too():
+    ledger = build_ledger(one_payout("creditor_commission", [("reminder", 60, "14.98", "INV-9")]), LedgerSettings())
+    f = check(ledger, "vat_rate")
+    assert f.severity == WARNING and "(invoice INV-9) reminder amount 60.00 vat 14.98, 25 % is 15.00" in f.message
+    one_ore = build_ledger(one_payout("creditor_commission", [("reminder", 60, "14.99")]), LedgerSettings())
+    assert check(one_ore, "vat_rate").severity == OK
+
+
+def test_a_summary_booked_payout_without_vat_articles_has_no_vat_check():
+    summary = {"capital": {"count": 2, "amount": D(150), "vat_amount": D(0), "total_amount": D(150)}}
+    ledger = ledger_of([payout("capital", [], amount=150, summary=summary)], [])
+    assert [f for f in ledger.findings if f.check == "vat_rate"] == [] and failures(ledger) == ()
+
+
+def test_an_article_the_summary_lacks_is_counted_as_zero_there():
+    pid = new_id()
+    lines = [spec(pid, "creditor_outlay", "invoice_fee", 100), spec(pid, "creditor_outlay", "reminder", 60)]
+    ledger = ledger_of([payout("creditor_outlay", lines, id=pid, summary=summary_of(lines[:1]))], lines)
+    message = check(ledger, "summary_vs_lines").message
+    assert message.endswith("reminder: amount lines 60.00 vs summary 0.00 (difference 60.00), total_amount lines "
+                            "60.00 vs summary 0.00 (difference 60.00); reminder: 1 lines vs summary count 0")
+
+
+def test_lines_of_no_payout_name_the_payout_they_point_at_or_none():
+    data = one_payout("capital", [("capital", 1, 0)])
+    strays = [spec("f" * 24, "capital", "capital", "12.50", invoice="INV-77"),
+              spec("", "capital", "capital", "2.50", invoice="INV-78")]
+    ledger = build_ledger(period_data(data.payouts, [*data.specifications, *strays]), LedgerSettings())
+    message = check(ledger, "orphan_lines").message
+    assert message == (f"2 specification line(s) belong to no payout of the period and are not booked, total 15.00: "
+                       f"line {strays[0].id} (invoice INV-77) payout {'f' * 24} 12.50; "
+                       f"line {strays[1].id} (invoice INV-78) payout (none) 2.50")

@@ -254,3 +254,133 @@ def test_the_callers_time_is_kept_in_utc(tmp_path):
         assert register.exports_of(JUNE[0].id)[0].exported_at == JULY_2
         with pytest.raises(AlreadyExportedError, match=r"\(run 1, 2025-07-02 09:30 UTC\)"):
             register.check(JUNE[:1]).to_export("normal")
+
+
+def test_the_listing_stops_at_ten_payouts_across_runs_and_counts_the_rest(tmp_path):
+    export(tmp_path, JUNE[:6])
+    export(tmp_path, JUNE[6:10], at=JULY_3)
+    export(tmp_path, JUNE[10:], at=JULY_3 + timedelta(hours=1))
+    with Register.open(tmp_path) as register:
+        check = register.check(JUNE)
+    with pytest.raises(AlreadyExportedError) as err:
+        check.to_export("normal")
+    message = str(err.value)
+    first, second = ", ".join(f"{p.id} (ref {p.payout_reference})" for p in JUNE[:6]), ", ".join(
+        f"{p.id} (ref {p.payout_reference})" for p in JUNE[6:10])
+    # Ten named, from the two runs that hold them; the third run's three are only counted.
+    assert message == (
+        f"13 payouts of this run were exported before, to 2025-06/ledger-2025-06-1.si (run 1, 2025-07-02 09:30 UTC): "
+        f"{first}; to 2025-06/ledger-2025-06-2.si (run 2, 2025-07-03 09:30 UTC): {second}, and 3 more; "
+        f"use --only-new to export just the rest, or --force to export them again")
+    assert "ledger-2025-06-3.si" not in message and len(err.value.exported) == 13
+
+
+def test_one_payout_exported_before_is_named_in_the_singular(tmp_path):
+    export(tmp_path, JUNE[:1])
+    with Register.open(tmp_path) as register, pytest.raises(AlreadyExportedError) as err:
+        register.check(JUNE[:1]).to_export("normal")
+    assert str(err.value).startswith(f"1 payout of this run was exported before, to 2025-06/ledger-2025-06-1.si "
+                                     f"(run 1, 2025-07-02 09:30 UTC): {JUNE[0].id} (ref {JUNE[0].payout_reference}); ")
+
+
+def _version_1(path, *, tables: str) -> bytes:
+    db = sqlite3.connect(path)
+    db.executescript(f"{tables}\nPRAGMA user_version = 1;")
+    db.close()
+    return path.read_bytes()
+
+
+V1_RUNS = ("CREATE TABLE runs (id INTEGER PRIMARY KEY, period TEXT NOT NULL, mode TEXT NOT NULL, "
+           "status TEXT NOT NULL, exported_at TEXT NOT NULL, created_mark TEXT);")
+
+
+@pytest.mark.parametrize("tables", [V1_RUNS, "CREATE TABLE invoices (id);"], ids=["runs only", "foreign"])
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_version_1_register_without_its_tables_is_refused_as_damaged_and_left_as_it_is(tmp_path, tables,
+                                                                                          read_only):
+    before = _version_1(tmp_path / REGISTER_FILE, tables=tables)
+    with pytest.raises(RegisterError, match="is damaged or is not a ledger-export register; restore it"):
+        Register.open(tmp_path, read_only=read_only)
+    assert (tmp_path / REGISTER_FILE).read_bytes() == before  # not "migrated" into something else
+
+
+def test_a_version_1_register_is_read_only_until_a_run_brings_it_up_to_date(tmp_path):
+    from ledger_export.jobs.register import _PAYOUTS
+
+    before = _version_1(tmp_path / REGISTER_FILE, tables=V1_RUNS + _PAYOUTS)
+    with pytest.raises(RegisterError, match=r"is a register of an older ledger-export \(version 1\): run an export"):
+        Register.open(tmp_path, read_only=True)
+    assert (tmp_path / REGISTER_FILE).read_bytes() == before
+    with Register.open(tmp_path) as register:
+        assert register.runs() == () and register.check(JUNE).new == JUNE
+    db = sqlite3.connect(tmp_path / REGISTER_FILE)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {
+        "runs", "run_files", "exported_payouts", "register_info"}
+
+
+def test_payouts_are_recorded_only_with_the_file_they_went_into(tmp_path):
+    name, sha = write_output(tmp_path, "2025-06/x.si", JUNE)
+    size = (tmp_path / name).stat().st_size
+    june = Run("2025-06", "normal", JULY_2)
+    with Register.open(tmp_path) as register:
+        for file_name, digest in ((None, None), (name, None), (None, sha), ("", sha)):
+            with pytest.raises(RegisterError, match="must name its output file and its SHA-256"):
+                register.record(june, JUNE, file_name, digest)
+        with pytest.raises(RegisterError, match="names 2025-06/x.si but exported no payouts"):
+            register.record(june, (), name, sha)
+        with pytest.raises(RegisterError, match="exports no payouts: record it with nothing_new"):
+            register.begin(june, (), sie=name, files={name: (size, sha)}, manifest=name)
+        for files, manifest in (({}, name), ({name: (size, sha)}, "2025-06/manifest.json")):
+            with pytest.raises(RegisterError, match="its SIE file and manifest must be among its files"):
+                register.begin(june, JUNE, sie=name, files=files, manifest=manifest)
+        assert register.runs() == () and register.check(JUNE).new == JUNE
+        assert register.record(june, JUNE, name, sha) == 1  # and with them, it is recorded
+        assert [(r.status, r.manifest) for r in register.runs()] == [("exported", name)]
+
+
+def test_eleven_exported_payouts_list_ten_and_count_one_more(tmp_path):
+    export(tmp_path, JUNE[:11])
+    with Register.open(tmp_path) as register, pytest.raises(AlreadyExportedError) as err:
+        register.check(JUNE[:11]).to_export("normal")
+    message = str(err.value)
+    assert message.startswith("11 payouts of this run were exported before, ")
+    assert message.count(" (ref ") == 10 and JUNE[10].id not in message
+    assert message.endswith(f"{JUNE[9].payout_reference}), and 1 more; use --only-new to export just the rest, "
+                            f"or --force to export them again")
+
+
+def test_drift_is_an_error_when_the_amount_moved_and_a_warning_otherwise_in_the_refusal_too(tmp_path):
+    export(tmp_path, JUNE[:2])
+    moved = replace(JUNE[0], etag="x", total_amount=JUNE[0].total_amount + 1)
+    touched = replace(JUNE[1], etag="y")
+    with Register.open(tmp_path) as register:
+        check = register.check([moved, touched])
+    assert [(f.severity, f.payout_id) for f in check.drift_findings()] == [("error", moved.id), ("warning", touched.id)]
+    assert [e.amount_changed for e in check.drifted] == [True, False]
+    with pytest.raises(AlreadyExportedError) as err:
+        check.to_export("normal")
+    lines = str(err.value).split("\n")
+    assert len(lines) == 3 and lines[0].startswith("2 payouts of this run were exported before")
+    assert lines[1] == f"ERROR: {check.drifted[0].describe_drift()}"
+    assert lines[2] == f"warning: {check.drifted[1].describe_drift()}"
+
+
+def test_a_payout_without_a_reference_is_named_by_its_id_and_an_empty_field_reads_none(tmp_path):
+    from ledger_export.jobs.register_check import label
+
+    export(tmp_path, JUNE[:1])
+    unreferenced = replace(JUNE[0], etag="z", payout_reference="")
+    assert label(unreferenced) == unreferenced.id and label(JUNE[0]) == f"{JUNE[0].id} (ref 65403)"
+    with Register.open(tmp_path) as register:
+        [drift] = register.check([unreferenced]).drifted
+    assert [(c.field, c.before, c.after) for c in drift.changes][0] == ("payout_reference", "65403", "(none)")
+    assert drift.describe_drift().startswith(f"payout {unreferenced.id} changed at Amili: "
+                                             f"payout_reference 65403 -> (none), since it was exported")
+
+
+def test_a_check_refuses_an_unknown_mode(tmp_path):
+    with Register.open(tmp_path) as register:
+        check = register.check(JUNE)
+    with pytest.raises(ValueError, match="mode must be one of normal, only-new, force, got 'again'"):
+        check.to_export("again")

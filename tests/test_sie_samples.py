@@ -14,10 +14,6 @@ import pytest
 from ledger_export.sie.reader import read_sie_file
 from ledger_export.sie.validate import validate_file
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "sie" / "samples"
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared SIE samples not found at {SAMPLES} "
-                                                            "(CI clones the repository beside shared/)")
-
 EXPECTED = {
     "BL0001_typ4I.SI": [
         ("error", 7, "malformed"),               # "#RAR 0" without start and end dates
@@ -66,53 +62,59 @@ EXPECTED = {
 }
 
 
-def test_every_sample_is_covered():
-    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(EXPECTED)
+@pytest.fixture
+def samples(shared_sie) -> Path:
+    """The exports of other programs, found through conftest's one fixture for ../shared."""
+    return shared_sie / "samples"
+
+
+def test_every_sample_is_covered(samples):
+    assert sorted(p.name for p in samples.iterdir()) == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_sample_findings_are_exactly_its_real_defects(name):
-    findings = validate_file(SAMPLES / name)
+def test_sample_findings_are_exactly_its_real_defects(samples, name):
+    findings = validate_file(samples / name)
     assert [(f.severity, f.line, f.code) for f in findings] == EXPECTED[name]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_every_sample_reads_with_all_its_vouchers(name):
-    path = SAMPLES / name
+def test_every_sample_reads_with_all_its_vouchers(samples, name):
+    path = samples / name
     expected_vouchers = path.read_bytes().count(b"#VER")
     f = read_sie_file(path)
     assert len(f.vouchers) == expected_vouchers and f.program and f.company_name
 
 
-def test_the_unbalanced_voucher_is_named_with_its_difference():
-    (finding,) = [f for f in validate_file(SAMPLES / "transaktioner_ovnbolag-bad-balance.se")
+def test_the_unbalanced_voucher_is_named_with_its_difference(samples):
+    (finding,) = [f for f in validate_file(samples / "transaktioner_ovnbolag-bad-balance.se")
                   if f.code == "unbalanced"]
     assert "voucher B 1 2011-01-07 (line 3905)" in finding.message
     assert "-12771.00" in finding.message
 
 
-def test_norstedts_ksumma_verifies():
-    f = read_sie_file(SAMPLES / "Norstedts_Bokslut_SIE_4I.si")
+def test_norstedts_ksumma_verifies(samples):
+    f = read_sie_file(samples / "Norstedts_Bokslut_SIE_4I.si")
     assert f.ksumma_started and f.ksumma == 1573150874 and f.ksumma_computed == 1573150874
 
 
-def test_norstedts_ksumma_catches_a_changed_amount(tmp_path):
-    data = (SAMPLES / "Norstedts_Bokslut_SIE_4I.si").read_bytes()
+def test_norstedts_ksumma_catches_a_changed_amount(samples, tmp_path):
+    data = (samples / "Norstedts_Bokslut_SIE_4I.si").read_bytes()
     changed = tmp_path / "changed.si"
     changed.write_bytes(data.replace(b"1104488.11", b"1104488.12"))
     assert [(f.line, f.code) for f in validate_file(changed)] == [(379, "ksumma")]
 
 
-def test_a_chart_of_accounts_from_another_programs_export():
-    accounts = read_sie_file(SAMPLES / "Sie4.se").accounts
+def test_a_chart_of_accounts_from_another_programs_export(samples):
+    accounts = read_sie_file(samples / "Sie4.se").accounts
     assert accounts["1930"].strip() == "Checkräkningskonto"
     assert accounts["2440"].strip() == "Leverantörsskulder"
     # Every #KONTO, as written: the chart import decides what to do with SoftOne's "DIFF".
     assert len(accounts) == 291 and accounts["DIFF"] == "DIFF"
 
 
-def test_voucher_sums_of_a_large_export():
-    f = read_sie_file(SAMPLES / "transaktioner_ovnbolag-bad-balance.se")
+def test_voucher_sums_of_a_large_export(samples):
+    f = read_sie_file(samples / "transaktioner_ovnbolag-bad-balance.se")
     assert len(f.accounts) == 567 and set(f.fiscal_years) == {0, -1}
     unbalanced = [v for v in f.vouchers if v.balance() != 0]
     assert [(v.series, v.number, v.balance()) for v in unbalanced] == [("B", "1", Decimal("-12771.00"))]

@@ -74,6 +74,24 @@ def test_shorten_appends_the_reference_when_the_text_lacks_it():
     assert text.shorten("y" * 60, "R-9") == "y" * 39 + "... ref R-9"
 
 
+@pytest.mark.parametrize("length", range(40, 71))
+def test_shorten_cuts_every_text_over_50_to_exactly_50_and_leaves_the_rest_whole(length):
+    # Every length near the limit: the property test below draws short texts, and one long
+    # text cannot tell "text + reference over 50" from "text alone over 50".
+    raw = "y" * length
+    if length <= 50:  # 50 is allowed, not cut
+        assert text.shorten(raw) == raw and text.shorten(raw, "R-9") == raw
+    else:
+        assert text.shorten(raw) == "y" * 47 + "..."
+        assert text.shorten(raw, "R-9") == "y" * 39 + "... ref R-9"
+
+
+def test_a_text_of_exactly_50_characters_that_holds_its_reference_is_kept_as_it_is():
+    exact = "Amili kapital 2025-06-13 Kalle Anka AB ref 4711-08"
+    assert len(exact) == 50
+    assert text.shorten(exact, "4711-08") == exact
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(), st.one_of(st.none(), st.text(alphabet="ABC0123456789-", min_size=1, max_size=12)))
 def test_any_text_becomes_one_safe_cp437_line_of_at_most_50_characters(raw, reference):
@@ -86,3 +104,22 @@ def test_any_text_becomes_one_safe_cp437_line_of_at_most_50_characters(raw, refe
         assert cleaned.endswith(f"ref {reference}")
     record = lex_line(f"#TRANS 1930 {{}} 1.00 \"\" {text.quote(cleaned)}", 1)
     assert record.fields[4].text == cleaned and not record.problems
+
+
+def test_the_table_wins_over_the_compatibility_decomposition():
+    # NFKD spells the double prime as two primes (''); the table gives the one quote a reader expects.
+    assert text.transliterate("\u2033") == '"'
+
+
+def test_a_character_that_decomposes_to_nothing_printable_is_the_visible_replacement():
+    assert text.transliterate("\u0301") == text.REPLACEMENT  # a combining accent with no letter
+
+
+def test_a_reference_of_up_to_41_characters_keeps_one_character_of_the_text_and_a_longer_one_only_itself():
+    assert text.shorten("x" * 60, "R" * 41) == "x... ref " + "R" * 41
+    assert text.shorten("x" * 60, "R" * 42) == "ref " + "R" * 42
+
+
+def test_a_text_that_fits_once_its_repeated_reference_is_taken_out_is_not_cut():
+    repeated = "A" * 21 + " ref R-9 ref R-9 " + "A" * 20  # 58 characters
+    assert text.shorten(repeated, "R-9") == "A" * 21 + " " + "A" * 20 + " ref R-9"  # exactly 50

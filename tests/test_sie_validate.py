@@ -167,6 +167,82 @@ def test_a_missing_final_line_feed_is_a_warning():
     assert found(GOOD[:-1]) == [("warning", 15, "line-end")]
 
 
+@pytest.mark.parametrize("credit, sum_, side", [("-90.00", "10.00", "debit"), ("-110.00", "-10.00", "credit")])
+def test_an_unbalanced_voucher_says_which_side_exceeds_and_by_how_much(credit, sum_, side):
+    [finding] = validate(edit("-100.00", credit).encode("cp437"), "x.si")
+    assert finding.message == (f"voucher (unnumbered) 2025-06-13 (line 11) does not balance: its #TRANS rows sum "
+                               f"to {sum_} ({side} exceeds by 10.00), they must sum to 0")
+
+
+def test_struck_out_rows_are_not_summed_and_a_voucher_of_struck_out_rows_is_not_empty():
+    bank = '#TRANS 1930 {} 100.00 "" "Bank"\n'
+    assert found(edit(bank, bank + "#BTRANS 1930 {} 50.00\n")) == []
+    rows = bank + '#TRANS 3010 {} -100.00 "" "Försäljning"\n'
+    assert found(edit(rows, "#BTRANS 1930 {} 100.00\n")) == []
+
+
+def test_a_text_of_exactly_50_characters_is_kept_whole_and_51_loses_its_last():
+    assert found(edit('"Bank"', '"' + "B" * 50 + '"')) == []
+    [row] = validate(edit('"Bank"', '"' + "B" * 50 + 'X"').encode("cp437"), "x.si")
+    assert row.message == "#TRANS text has 51 characters; Fortnox keeps 50, so 'X' is lost"
+    [head] = validate(edit('"Utbetalning"', '"' + "U" * 52 + '"').encode("cp437"), "x.si")
+    assert (head.line, head.message) == (11, "#VER text has 52 characters; Fortnox keeps 50, so 'UU' is lost")
+
+
+@pytest.mark.parametrize("day, outside", [("20250101", False), ("20251231", False), ("20241231", True),
+                                          ("20260101", True)])
+def test_the_fiscal_years_first_and_last_days_are_inside_it(day, outside):
+    findings = validate(edit("20250613", day).encode("cp437"), "x.si")
+    assert [f.code for f in findings] == (["date-outside-year"] if outside else [])
+    if outside:
+        assert findings[0].message.endswith("is dated outside the fiscal year #RAR 0 (2025-01-01 to 2025-12-31) "
+                                            "and every other declared year (#RAR 0 20250101-20251231)")
+
+
+def test_an_account_used_again_is_reported_once_with_its_count_at_its_first_use():
+    text = edit('#KONTO 3010 "Försäljning"\n', "")
+    once = validate(text.encode("cp437"), "x.si")
+    twice = validate((text + text[text.index("#VER"):]).encode("cp437"), "x.si")
+    why = "the importing program must already have it; the spec recommends declaring every account"
+    assert [(f.line, f.message) for f in once] == [(13, f"#TRANS: account 3010 has no #KONTO ({why})")]
+    assert [(f.line, f.message) for f in twice] == [
+        (13, f"#TRANS: account 3010 has no #KONTO ({why}), used by 2 records, the first here")]
+
+
+@pytest.mark.parametrize("first, second, order_error", [
+    ("A 2", "A 2", True),    # the same number twice
+    ("A 0", "A 0", True),
+    ("A 2", "B 1", False),   # each series has its own numbers
+    ("A 2", 'A ""', False),  # an unnumbered voucher has no place in the order
+    ('A ""', "A 1", False),
+])
+def test_voucher_numbers_ascend_strictly_within_each_series(first, second, order_error):
+    voucher = GOOD[GOOD.index("#VER"):]
+    text = GOOD.replace('#VER "" ""', f"#VER {first}") + voucher.replace('#VER "" ""', f"#VER {second}")
+    assert found(text) == ([("error", 16, "voucher-order")] if order_error else [])
+
+
+def test_an_account_used_only_by_a_balance_must_be_declared_in_an_export():
+    [finding] = validate(edit("#VER", "#IB 0 2440 50.00\n#VER").encode("cp437"), "x.se")
+    assert (finding.severity, finding.line, finding.message) == (
+        "error", 11, "#IB: account 2440 has no #KONTO (a type 4E file must declare every account it uses)")
+
+
+def test_undeclared_accounts_are_reported_in_the_order_of_their_first_use():
+    text = edit('#KONTO 3010 "Försäljning"\n', "").replace(
+        '#TRANS 3010 {} -100.00 "" "Försäljning"\n', '#TRANS 3010 {} -100.00 "" "Försäljning"\n#BTRANS 1510 {} 5.00\n')
+    assert [(f.line, f.message.split(" has no")[0]) for f in validate(text.encode("cp437"), "x.si")] == [
+        (13, "#TRANS: account 3010"), (14, "#BTRANS: account 1510")]
+
+
+def test_a_voucher_out_of_order_names_the_number_and_line_it_follows():
+    voucher = GOOD[GOOD.index("#VER"):]
+    text = GOOD.replace('#VER "" ""', "#VER A 2") + voucher.replace('#VER "" ""', "#VER A 1")
+    [finding] = validate(text.encode("cp437"), "x.si")
+    assert finding.message == ("voucher A 1 2025-06-13 comes after number 2 of the same series (line 11); "
+                               "numbered vouchers must be in ascending order (§11 #VER)")
+
+
 def ksumma_file(value: str) -> str:
     return edit("#FLAGGA 0\n", "#FLAGGA 0\n#KSUMMA\n") + f"#KSUMMA {value}\n"
 

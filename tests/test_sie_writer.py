@@ -153,6 +153,62 @@ def test_a_dimension_must_be_a_number():
         render(ledger)
 
 
+@pytest.mark.parametrize("account", [-1930, 1930.5])
+def test_an_account_that_is_not_an_account_number_is_refused(account):
+    ledger = Ledger((voucher(date(2025, 6, 1), "x", (account, "1.00", ""), (3010, "-1.00", "")),),
+                    MappingProxyType({**NAMES, account: "Konto"}))
+    with pytest.raises(SieWriteError, match=f"account {account!r} is not an account number"):
+        render(ledger)
+
+
+@pytest.mark.parametrize("orgnr", ["556677 8899", '556677-8899"\n#FLAGGA 1', "SE556677889901"])
+def test_an_organisation_number_other_than_digits_and_a_hyphen_is_refused(orgnr):
+    # The header's values are written unquoted: anything else could end the record (§5.15).
+    with pytest.raises(SieWriteError, match="organisation number .* must be written nnnnnn-nnnn"):
+        render_sie(small_ledger(), Company(name="X AB", orgnr=orgnr), generated=GENERATED, program_version="1")
+
+
+def test_minus_zero_is_written_as_zero():
+    # Amili may send a line of -0.00 (a cancelled fee); booked as given, it is a negative zero,
+    # which a ledger program may read as a credit row of its own.
+    zero = Decimal("-0.00")
+    ledger = Ledger((Voucher(date(2025, 6, 1), "x", (Line(1930, Decimal("1.00")), Line(3010, Decimal("-1.00")),
+                                                     Line(6570, zero))),), NAMES)
+    data = render(ledger).decode("cp437")
+    assert "#TRANS 6570 {} 0.00 " in data and "-0.00" not in data
+    assert [t.amount for t in read_sie(render(ledger), "x.si").vouchers[0].transactions][-1] == Decimal("0.00")
+
+
+def test_an_object_list_with_several_dimensions_keeps_each_pair_in_order():
+    ledger = Ledger((voucher(date(2025, 6, 1), "x", (1930, "1.00", ""), (3010, "-1.00", ""),
+                             objects=(("1", "100"), ("6", "P 7"))),), NAMES)
+    data = render(ledger).decode("cp437")
+    assert '#TRANS 3010 {1 "100" 6 "P 7"} -1.00 ' in data and "#TRANS 1930 {} 1.00 " in data
+    [row] = [t for t in read_sie(render(ledger), "x.si").vouchers[0].transactions if t.account == "3010"]
+    assert row.objects == (("1", "100"), ("6", "P 7"))
+
+
+def test_a_ledger_without_vouchers_is_a_valid_file_of_its_header_alone():
+    data = render(Ledger((), NAMES))
+    assert data.decode("cp437").split("\r\n") == ["#FLAGGA 0", "#FORMAT PC8", "#SIETYP 4",
+                                                   '#PROGRAM "ledger-export" "1.2.3"', "#GEN 20250701",
+                                                   '#FNAMN "Exempelbolaget AB"', "#ORGNR 556677-8899", ""]
+    assert validate(data, "x.si") == []
+
+
+def test_an_account_without_a_name_is_traced_to_the_voucher_that_uses_it():
+    ledger = Ledger(small_ledger().vouchers, MappingProxyType({1930: "Bank", 2611: "Moms", 3010: "Försäljning"}))
+    with pytest.raises(SieWriteError, match=r"account 6570 \(used by the voucher for payout p-2025-06-27, "
+                                            r"2025-06-27\) has no name in the chart of accounts"):
+        render(ledger)
+
+
+@pytest.mark.parametrize("ending", ["\r", "\n\r", ""])
+def test_only_lf_or_cr_lf_ends_a_record(ending):
+    with pytest.raises(ValueError, match="line_ending must be LF or CR LF"):
+        render(small_ledger(), line_ending=ending)
+
+
 def test_settings_default_and_ksumma_switch():
     assert config.from_dict({}).sie == SieSettings(ksumma=False)
     assert config.from_dict({"sie": {"ksumma": True}}).sie.ksumma is True

@@ -12,10 +12,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from audit_pack import DATA, GENERATED, LEDGER, PAYOUTS, render
 from ledger_export.amili.models import PeriodData
 from ledger_export.ledger.model import Ledger
 from ledger_export.amili.documents import IN_PLACE, DocumentRecord
+from support.audit_pack import DATA, GENERATED, LEDGER, PAYOUTS, render
 
 SHEETS = ["Summary", "Vouchers", "Trial balance", "Payouts", "Specifications", "Self-invoices",
           "Creditor payments", "Mapping"]

@@ -17,8 +17,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from audit_pack import DATA, LEDGER, PAYOUTS, render
 from ledger_export.ledger.model import Ledger, Line, Voucher
+from support.audit_pack import DATA, LEDGER, PAYOUTS, render
 
 INSTALL = "apt-get install -y --no-install-recommends libreoffice-calc-nogui"
 CANDIDATES = ("soffice", "libreoffice", "/usr/lib/libreoffice/program/soffice",

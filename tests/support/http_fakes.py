@@ -1,7 +1,6 @@
 """An injected HTTP layer for the client tests: no sockets, no sleeping.
 
-Not a test module itself; the client, auth and fetch tests import it
-(``from test_client_fakes import ...``).
+The client, auth and fetch tests import it (``from support.http_fakes import ...``).
 """
 
 from __future__ import annotations
