@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_pack import COMPANY, DATA, GENERATED, LEDGER, MAPPING_ROWS, PAYOUTS
+from support.audit_pack import COMPANY, DATA, GENERATED, LEDGER, MAPPING_ROWS, PAYOUTS
 from ledger_export.amili.auth import StaticToken
 from ledger_export.core.errors import OutputError
 from ledger_export.core.period import month

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from audit_pack import COMPANY, DATA, DOCUMENTS, GENERATED, LEDGER, MAPPING_ROWS, PAYOUTS
+from support.audit_pack import COMPANY, DATA, DOCUMENTS, GENERATED, LEDGER, MAPPING_ROWS, PAYOUTS
 from ledger_export.amili.documents import IN_PLACE, DocumentRecord
 from ledger_export.core.errors import OutputError
 from ledger_export.core.files import StagedFile
