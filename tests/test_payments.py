@@ -289,3 +289,25 @@ def test_register_file_runs_the_job_and_describes_it(sandbox):
 def test_register_file_needs_a_creditor(tmp_path):
     with pytest.raises(ConfigError, match=r"\[amili.creditor\] no creditor given"):
         register_file(config_module.from_dict({}), SAMPLE, today=TODAY, tokens=StaticToken("k"))
+
+
+def test_a_file_with_amilis_own_field_names_registers_like_ours(sandbox, tmp_path):
+    amili = tmp_path / "from-another-system.csv"
+    amili.write_text("creditor,origin,invoice_number,currency,amount,bank_transaction_date,creditor_payment_reference\n"
+                     f"{CREDITOR},creditor_system,INV-2025-0170,SEK,1250.0,\"Tue, 17 Jun 2025 00:00:00 GMT\",PAY-1\n",
+                     "utf-8")
+    run = register_file(settings(sandbox, tmp_path / "out"), amili, today=TODAY, tokens=StaticToken(sandbox.api_key))
+    assert run.exit_code == 0 and [r.status for r in run.results] == [REGISTERED]
+    (stored,) = held(sandbox, "PAY-1")
+    assert stored["bank_transaction_date"].isoformat() == "2025-06-17T00:00:00" and stored["amount"] == 1250.0
+    assert stored["invoice_number"] == "INV-2025-0170" and stored["origin"] == "creditor_system"
+
+
+def test_a_file_naming_another_creditor_is_refused_before_any_request(sandbox, tmp_path):
+    other = tmp_path / "payments.csv"
+    other.write_text(f"creditor,invoice_number,amount,bank_transaction_date,reference\n{'ab' * 12},INV-1,5,"
+                     "2025-06-02,R\n", "utf-8")
+    with pytest.raises(PaymentFileError, match=f"payments.csv:2: creditor: is {'ab' * 12}, but the configuration "
+                                               f"registers payments for creditor {CREDITOR}"):
+        register_file(settings(sandbox, tmp_path / "out"), other, today=TODAY, tokens=StaticToken(sandbox.api_key))
+    assert sandbox.requests == []

@@ -198,12 +198,15 @@ def test_line_numbers_count_physical_lines():
 @pytest.mark.parametrize("header,message", [
     ("invoice,amount,bank_transaction_date,reference",
      "unknown column invoice (the columns are case, invoice_number, amount, bank_transaction_date, reference, "
-     "currency); missing column case or invoice_number"),
+     "currency, creditor, origin, creditor_payment_reference); missing column case or invoice_number"),
     ("invoice_number,amount,reference", "missing column bank_transaction_date"),
     ("case,amount,amount,bank_transaction_date,reference", "column amount appears more than once"),
     ("invoice_number,amount,date,ref,note",
      "unknown columns date, ref, note (the columns are case, invoice_number, amount, bank_transaction_date, "
-     "reference, currency); missing columns bank_transaction_date, reference"),
+     "reference, currency, creditor, origin, creditor_payment_reference); missing columns bank_transaction_date, "
+     "reference"),
+    ("invoice_number,amount,bank_transaction_date,reference,creditor_payment_reference",
+     "columns reference and creditor_payment_reference are the same column: give one of them"),
 ])
 def test_header_problems_name_the_columns(header, message):
     assert problem(f"{header}\n{GOOD}\n") == f"payments.csv:1: {message}"
@@ -222,3 +225,55 @@ def test_a_header_only_file_holds_no_payments():
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(PaymentFileError, match=r"nope.csv: cannot read it: it does not exist"):
         read_payments(tmp_path / "nope.csv", today=TODAY)
+
+
+# Amili's own field names (the creditor payment resource): a file another system writes with them.
+AMILI_HEADER = "creditor;origin;case;invoice_number;currency;amount;bank_transaction_date;creditor_payment_reference"
+CREDITOR = "686e6ed854377058c2dd10bd"
+
+
+def test_amilis_own_field_names_read_like_ours():
+    text = (f"\ufeff{AMILI_HEADER}\r\n"
+            f"{CREDITOR};creditor_system;{CASE};;SEK;100.0;Fri, 13 Jun 2025 00:00:00 GMT;PAY-REF-001\r\n"
+            f";;;INV-7;;1 250,50;2025-06-17;PAY-REF-002\r\n")
+    rows = parse_payments(text.encode("utf-8"), name="p.csv", today=TODAY, creditor=CREDITOR)
+    assert rows == (
+        PaymentRow(2, "PAY-REF-001", Decimal("100.00"), date(2025, 6, 13), case=CASE),
+        PaymentRow(3, "PAY-REF-002", Decimal("1250.50"), date(2025, 6, 17), invoice_number="INV-7"),
+    )
+
+
+def test_the_same_file_under_our_names_and_amilis_gives_the_same_payments():
+    ours = parse(f"{HEADER}\n{GOOD}\n")
+    amilis = parse(f"{HEADER.replace('reference', 'creditor_payment_reference')}\n{GOOD}\n")
+    assert ours == amilis
+
+
+def test_the_reference_problems_name_the_files_own_column():
+    header = "invoice_number,amount,bank_transaction_date,creditor_payment_reference"
+    assert problem(f"{header}\nINV-1,10,2025-06-17,\n") == (
+        "payments.csv:2: creditor_payment_reference: is empty; every payment needs its own reference (e.g. the "
+        "bank's transaction id): it is how a re-run recognises payments Amili already has")
+    assert problem(f"{header}\nINV-1,10,2025-06-17,R\nINV-2,10,2025-06-17,R\n") == (
+        "payments.csv:3: creditor_payment_reference: R is also on line 2: each payment needs its own reference")
+
+
+@pytest.mark.parametrize("fields,message", [
+    (f"{'ab' * 12};creditor_system", f"creditor: is {'ab' * 12}, but the configuration registers payments for "
+                                     f"creditor {CREDITOR}"),
+    ("not-an-id;", "creditor: must be a 24-character Amili creditor id, got 'not-an-id'"),
+    (f"{CREDITOR};api", "origin: must be creditor_system (a payment made to the creditor) or empty, got 'api'"),
+])
+def test_amilis_creditor_and_origin_must_say_what_is_sent(fields, message):
+    text = f"{AMILI_HEADER}\n{fields};;INV-1;SEK;10;2025-06-17;R\n"
+    with pytest.raises(PaymentFileError) as err:
+        parse_payments(text.encode("utf-8"), name="p.csv", today=TODAY, creditor=CREDITOR)
+    assert str(err.value) == f"p.csv:2: {message}"
+
+
+def test_an_rfc_1123_date_in_the_future_or_malformed_is_refused():
+    header = "invoice_number;amount;bank_transaction_date;reference"
+    assert problem(f"{header}\nINV-1;10;Wed, 02 Jul 2025 00:00:00 GMT;R\n") == (
+        "payments.csv:2: bank_transaction_date: 2025-07-02 is in the future (today is 2025-07-01)")
+    assert problem(f"{header}\nINV-1;10;Fri, 32 Jun 2025 00:00:00 GMT;R\n") == (
+        "payments.csv:2: bank_transaction_date: must be a date written YYYY-MM-DD, got 'Fri, 32 Jun 2025 00:00:00 GMT'")

@@ -285,7 +285,7 @@ def register_file(config: Config, path: Path, *, today: date, dry_run: bool = Fa
     Two runs that both read Amili's references before either posts would
     both post every row: the creditor's lock makes read-and-post one step.
     """
-    rows = read_payments(path, today=today)
+    rows = read_payments(path, today=today, creditor=config.amili.creditor)
     with open_client(config, tokens=tokens) as client, (nullcontext() if dry_run else creditor_lock(config)):
         results = register_payments(client, config.amili.creditor, rows, dry_run=dry_run)
         return PaymentsRun(results, dry_run, client.requests_made)

@@ -9,6 +9,13 @@ Columns (header row, any order, names as below, case and spaces ignored):
     bank_transaction_date  YYYY-MM-DD, the day the money reached the bank
     reference              the payment's own reference, unique in the file
 
+Amili's own field names for the creditor payment resource are read as well,
+so a file another system writes with them needs no renaming:
+creditor_payment_reference is reference; bank_transaction_date may also be
+written as Amili writes it (RFC 1123, "Fri, 04 Jul 2025 00:00:00 GMT": its
+day as written); and the columns creditor (must be the configured creditor)
+and origin (must be creditor_system) are checked, as what is sent anyway.
+
 UTF-8, with or without the byte-order mark Excel writes ("CSV UTF-8");
 comma-, semicolon- (Swedish Excel) or tab-separated, told from the header.
 Every problem in every row is reported at once, one line per row, as
@@ -50,6 +57,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from ledger_export.amili import timestamps
 from ledger_export.core.errors import LedgerExportError
 from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.core.money import ORE, parse_amount
@@ -57,7 +65,12 @@ from ledger_export.core.money import ORE, parse_amount
 REQUIRED = ("amount", "bank_transaction_date", "reference")
 TARGETS = ("case", "invoice_number")
 OPTIONAL = ("currency",)
-COLUMNS = TARGETS + REQUIRED + OPTIONAL
+# Fields of Amili's resource a file may carry: each must say what the POST says anyway.
+CHECKED = ("creditor", "origin")
+COLUMNS = TARGETS + REQUIRED + OPTIONAL + CHECKED
+# Amili's field name -> ours, for the same column.
+ALIASES = {"creditor_payment_reference": "reference"}
+ORIGIN = "creditor_system"
 DELIMITERS = (";", ",", "\t")
 FILE_LIMIT = 64 * MB  # a year of daily payments is a few hundred kB
 CURRENCY = "SEK"
@@ -97,7 +110,8 @@ class PaymentRow:
         return f"case {self.case}" if self.case else f"invoice {self.invoice_number}"
 
 
-def read_payments(path: Path, *, today: date, name: str | None = None) -> tuple[PaymentRow, ...]:
+def read_payments(path: Path, *, today: date, name: str | None = None,
+                  creditor: str | None = None) -> tuple[PaymentRow, ...]:
     path = Path(path)
     name = name or str(path)
     try:
@@ -105,11 +119,14 @@ def read_payments(path: Path, *, today: date, name: str | None = None) -> tuple[
         data = read_regular_file(path, FILE_LIMIT, "payments file", LedgerExportError)
     except LedgerExportError as exc:
         raise PaymentFileError(name, [(None, str(exc).replace(f"cannot read {path}: ", "cannot read it: "))]) from None
-    return parse_payments(data, name=name, today=today)
+    return parse_payments(data, name=name, today=today, creditor=creditor)
 
 
-def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, ...]:
-    """The file's payments, or PaymentFileError listing every problem (``today``: no clock here)."""
+def parse_payments(data: bytes, *, name: str, today: date, creditor: str | None = None) -> tuple[PaymentRow, ...]:
+    """The file's payments, or PaymentFileError listing every problem (``today``: no clock here).
+
+    ``creditor``: the one the payments are registered for; a creditor column must name it.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -118,8 +135,11 @@ def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, 
     header_line = text.splitlines()[0] if text.strip() else ""
     delimiter = _delimiter(header_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    _check_header(name, header)
+    written = [h.strip().lower() for h in next(reader, [])]
+    header = [ALIASES.get(h, h) for h in written]
+    _check_header(name, header, written)
+    # Each column by the name the file gives it, for the messages.
+    shown = {h: w for h, w in zip(header, written)}
     rows: list[PaymentRow] = []
     problems: list[tuple[int | None, str]] = []
     references: dict[str, int] = {}  # reference -> the line that has it first
@@ -137,10 +157,10 @@ def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, 
             problems.append((line, f"has {len(fields)} fields, the header has {len(header)}"))
             continue
         values = dict(zip(header, (f.strip() for f in fields)))
-        row, errors = _row(line, values, today, header)
+        row, errors = _row(line, values, today, header, shown, creditor)
         reference = values.get("reference", "")
         if reference and reference in references:
-            errors.append(f"reference: {reference} is also on line {references[reference]}: "
+            errors.append(f"{shown['reference']}: {reference} is also on line {references[reference]}: "
                           f"each payment needs its own reference")
         references.setdefault(reference, line)
         if errors:
@@ -157,20 +177,22 @@ def parse_payments(data: bytes, *, name: str, today: date) -> tuple[PaymentRow, 
 def _delimiter(header_line: str) -> str:
     """The separator that splits the header into the most known column names."""
     def known(d: str) -> int:
-        return sum(1 for h in next(csv.reader([header_line], delimiter=d), []) if h.strip().lower() in COLUMNS)
+        return sum(1 for h in next(csv.reader([header_line], delimiter=d), [])
+                   if h.strip().lower() in COLUMNS or h.strip().lower() in ALIASES)
 
     return max(DELIMITERS, key=lambda d: (known(d), -DELIMITERS.index(d)))
 
 
-def _check_header(name: str, header: list[str]) -> None:
+def _check_header(name: str, header: list[str], written: list[str]) -> None:
     problems = []
     unknown = [h or "(empty)" for h in header if h not in COLUMNS]
     if unknown:
         problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-                        f"(the columns are {', '.join(COLUMNS)})")
-    doubled = sorted({h for h in header if h and header.count(h) > 1})
-    if doubled:
-        problems.append(f"column {', '.join(doubled)} appears more than once")
+                        f"(the columns are {', '.join((*COLUMNS, *ALIASES))})")
+    for column in sorted({h for h in header if h and header.count(h) > 1}):
+        names = list(dict.fromkeys(w for h, w in zip(header, written) if h == column))
+        problems.append(f"column {column} appears more than once" if len(names) == 1 else
+                        f"columns {' and '.join(names)} are the same column: give one of them")
     missing = [c for c in REQUIRED if c not in header]
     if not any(t in header for t in TARGETS):
         missing.insert(0, "case or invoice_number")
@@ -180,8 +202,10 @@ def _check_header(name: str, header: list[str]) -> None:
         raise PaymentFileError(name, [(1, "; ".join(problems))])
 
 
-def _row(line: int, v: dict[str, str], today: date, header: list[str]) -> tuple[PaymentRow | None, list[str]]:
+def _row(line: int, v: dict[str, str], today: date, header: list[str], shown: dict[str, str],
+         creditor: str | None) -> tuple[PaymentRow | None, list[str]]:
     errors: list[str] = []
+    _checked(v, creditor, errors)
     # Ids are hex: an upper-case copy from a spreadsheet is the same id.
     case, invoice = v.get("case", "").lower(), v.get("invoice_number", "")
     if case and invoice:
@@ -197,11 +221,23 @@ def _row(line: int, v: dict[str, str], today: date, header: list[str]) -> tuple[
     day = _day(v.get("bank_transaction_date", ""), today, errors)
     reference = v.get("reference", "")
     if not reference:
-        errors.append("reference: is empty; every payment needs its own reference (e.g. the bank's "
+        errors.append(f"{shown['reference']}: is empty; every payment needs its own reference (e.g. the bank's "
                       "transaction id): it is how a re-run recognises payments Amili already has")
     if errors or amount is None or day is None:  # amount and day are None only with an error
         return None, errors
     return PaymentRow(line, reference, amount, day, case or None, invoice or None, currency), errors
+
+
+def _checked(v: dict[str, str], creditor: str | None, errors: list[str]) -> None:
+    """Amili's creditor and origin, when the file has them: what the POST sends anyway, or refused."""
+    given = v.get("creditor", "").lower()
+    if given and not _OBJECT_ID.fullmatch(given):
+        errors.append(f"creditor: must be a 24-character Amili creditor id, got {given!r:.40}")
+    elif given and creditor is not None and given != creditor:
+        errors.append(f"creditor: is {given}, but the configuration registers payments for creditor {creditor}")
+    origin = v.get("origin", "")
+    if origin and origin.lower() != ORIGIN:
+        errors.append(f"origin: must be {ORIGIN} (a payment made to the creditor) or empty, got {origin!r:.40}")
 
 
 def _amount(text: str, column: int, errors: list[str]) -> Decimal | None:
@@ -264,11 +300,10 @@ def _day(text: str, today: date, errors: list[str]) -> date | None:
         errors.append("bank_transaction_date: is empty")
         return None
     try:
-        if not _DAY.fullmatch(text):
-            raise ValueError
-        day = date.fromisoformat(text)
+        # YYYY-MM-DD, or the RFC 1123 form Amili's own API writes (its day, as Amili reads it).
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else timestamps.parse_day(text)
     except ValueError:
-        errors.append(f"bank_transaction_date: must be a date written YYYY-MM-DD, got {text!r:.20}")
+        errors.append(f"bank_transaction_date: must be a date written YYYY-MM-DD, got {text!r:.40}")
         return None
     if day > today:
         errors.append(f"bank_transaction_date: {day} is in the future (today is {today})")
