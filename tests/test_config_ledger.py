@@ -51,7 +51,8 @@ def test_starter_commented_examples_are_valid_when_uncommented():
 
 
 def test_user_tables_merge_over_the_defaults():
-    s = ledger({"categories": {"capital": {"articles": {"capital": 1511, "finance_refund": 1511}},
+    s = ledger({"receivable_account": 1511,
+                "categories": {"capital": {"articles": {"finance_refund": 1511}},
                                "creditor_fee": {"account": 3922}},
                 "vat_accounts": {"12": 2621}})
     m = AccountMap(s)

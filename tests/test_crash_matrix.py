@@ -353,6 +353,8 @@ def test_kill_at_every_step_then_run_again(period_folder, tmp_path, capsys):
     assert len(matrix.results) == len(matrix.steps) + 1
     manifest = matrix.index("rename", f"{PERIOD}/manifest.json")
     assert matrix.steps[-1] == ("commit", REGISTER_FILE) and manifest < len(matrix.steps)
+    # Every file the run publishes is a step killed at, the invoice payments CSV too.
+    assert matrix.index("rename", f"{PERIOD}/invoice-payments-{PERIOD}.csv") < manifest
     assert set(matrix.kinds()) == {"mkdir", "write", "fsync", "rename", "commit"}
 
     def check(n: int, where: str) -> None:

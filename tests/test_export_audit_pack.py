@@ -12,7 +12,8 @@ from ledger_export.jobs.export import ExportOptions, ReconciliationFailed, expor
 from support.export_run import run, sample_config
 
 FIXED = ExportOptions(generated=date(2025, 7, 1))
-OUTPUTS = ("ledger-2025-06.si", "ledger-2025-06.xlsx", "ledger-2025-06-vouchers.txt", "manifest.json")
+OUTPUTS = ("ledger-2025-06.si", "ledger-2025-06.xlsx", "ledger-2025-06-vouchers.txt",
+           "invoice-payments-2025-06.csv", "manifest.json")
 
 
 def test_export_writes_the_whole_audit_pack_and_the_manifest_vouches_for_it(sandbox, tmp_path):

@@ -56,8 +56,8 @@ def test_by_default_every_output_is_written_and_the_manifest_vouches_for_each(sa
     assert listed(folder) == files  # every file, and nothing that is not there
     listing = (folder / "ledger-2025-06-vouchers.txt").read_text(encoding="utf-8")
     assert listing.startswith("Vouchers (13):\n") and listing.endswith("\n")
-    assert [f.name for f in result.files] == ["ledger-2025-06-vouchers.txt", "ledger-2025-06.si",
-                                              "ledger-2025-06.xlsx", "manifest.json", "raw"]
+    assert [f.name for f in result.files] == ["invoice-payments-2025-06.csv", "ledger-2025-06-vouchers.txt",
+                                              "ledger-2025-06.si", "ledger-2025-06.xlsx", "manifest.json", "raw"]
     with Register.open(tmp_path, read_only=True) as register:
         assert {e.file_name for p in result.data.payouts for e in register.exports_of(p.id)} == {
             "2025-06/ledger-2025-06.si"}

@@ -27,7 +27,7 @@ from ledger_export.outputs.base import RunData
 from ledger_export.outputs.bundle import OutputNames, RunSettings
 from ledger_export.outputs.registry import choose, output_names, render_outputs
 
-BUILT_IN = ("raw", "self-invoices", "sie", "workbook", "vouchers", "manifest")
+BUILT_IN = ("raw", "self-invoices", "sie", "workbook", "vouchers", "invoice-payments", "manifest")
 RUN = RunData(settings=RunSettings(company=COMPANY, ksumma=False, mapping_rows=MAPPING_ROWS, config_sha256="ee" * 32),
               data=DATA, ledger=LEDGER, documents=(), snapshot={}, generated=GENERATED,
               names=OutputNames(DATA.period))

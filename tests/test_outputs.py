@@ -25,7 +25,7 @@ from ledger_export.sie.reader import read_sie
 
 SETTINGS = RunSettings(company=COMPANY, ksumma=False, mapping_rows=MAPPING_ROWS, config_sha256="ee" * 32)
 NAMES = OutputNames(DATA.period)
-BUILT_IN = ("raw", "self-invoices", "sie", "workbook", "vouchers", "manifest")
+BUILT_IN = ("raw", "self-invoices", "sie", "workbook", "vouchers", "invoice-payments", "manifest")
 NEW_PDF = StagedFile(Path("/nonexistent/staging/self-invoices/new.pdf"), 2345, "12" * 32)
 SNAPSHOT = {"finance--payouts.json": StagedFile(Path("/nonexistent/staging/snapshot/p.json"), 10, "34" * 32),
             "snapshot.json": b"{}\n"}
@@ -62,7 +62,7 @@ def test_an_unknown_output_is_a_usage_error_listing_the_valid_names(no_plugins):
         choose(["sie", "pdf", "xls"])
     assert error.value.exit_code == 2
     assert str(error.value) == ("unknown output 'pdf', 'xls': the outputs are "
-                                "raw, self-invoices, sie, workbook, vouchers, manifest")
+                                "raw, self-invoices, sie, workbook, vouchers, invoice-payments, manifest")
     with pytest.raises(UnknownOutputError, match="^no output named: the outputs are raw, "):
         choose(["", " "])  # --outputs ""
 
@@ -82,6 +82,7 @@ def test_each_output_names_its_own_files_and_does_no_io(no_plugins, tmp_path, mo
     assert files["self-invoices"] == {"self-invoices/new.pdf": NEW_PDF}
     assert list(files["sie"]) == ["ledger-2025-06.si"] and list(files["workbook"]) == ["ledger-2025-06.xlsx"]
     assert list(files["vouchers"]) == ["ledger-2025-06-vouchers.txt"]
+    assert list(files["invoice-payments"]) == ["invoice-payments-2025-06.csv"]
     assert list(files["manifest"]) == ["manifest.json"]
     assert list(tmp_path.iterdir()) == []  # nothing written, no staged file read (they do not exist)
 

@@ -3,6 +3,9 @@
 Order of precedence: the article's own line in the configuration, then the
 creditor_outlay fee switch, then the category's fallback account, then the
 suspense account, which always comes with a warning naming what was unknown.
+Capital and the invoice fee have no account of their own by default: they
+follow [ledger] receivable_account (settings.py says when a line of their own
+may differ from it).
 """
 
 from __future__ import annotations
@@ -57,14 +60,16 @@ class AccountMap:
         cat = s.categories.get(category)
         if cat is not None and article in cat.articles:
             art = cat.articles[article]
-            account = art.account if art.account is not None else cat.account
+            account = art.account
+            if account is None:
+                account = s.receivable_account if art.receivable else cat.account
             rate = art.vat_rate if art.vat_rate is not None else cat.vat_rate
             # settings.parse refuses an article rule with no account on either;
             # one built by hand without them falls through to suspense.
             if account is not None:
                 return self._rule(account, rate, "article")
         if category == OUTLAY and article in OUTLAY_FEE_ARTICLES:
-            return self._rule(s.outlay_fee_accounts[s.outlay_fees], 0, "outlay_fees")
+            return self._rule(s.outlay_fee_account(), 0, "outlay_fees")
         if cat is not None and cat.account is not None:
             return self._rule(cat.account, cat.vat_rate, "category")
         return Rule(s.suspense_account, 0, None, "suspense")

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Final, Literal, get_args
 
 from ledger_export.core.money import ZERO
+from ledger_export.ledger.settings import RECEIVABLES
 
 
 class UnbalancedVoucherError(ArithmeticError):
@@ -99,6 +100,9 @@ class Ledger:
     # Name of every account any voucher uses (from the target chart when given).
     account_names: Mapping[int, str] = field(default_factory=lambda: MappingProxyType({}))
     findings: tuple[Finding, ...] = ()
+    # Where receivables were credited ([ledger] receivable_account): what the
+    # invoice payments (invoice_payments.py) add up to.
+    receivable_account: int = RECEIVABLES
 
     @property
     def warnings(self) -> tuple[Finding, ...]:

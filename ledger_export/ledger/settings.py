@@ -36,6 +36,9 @@ class ArticleRule:
     account: int | None = None
     # Percent; None: the category's rate.
     vat_rate: int | None = None
+    # Books on [ledger] receivable_account (when account is None): what settles
+    # the customer's invoice follows the one setting, wherever it points.
+    receivable: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,15 +58,22 @@ def _frozen(d: Mapping[_K, _V]) -> Mapping[_K, _V]:
     return MappingProxyType(dict(d))
 
 
+# The customer-ledger account (kundfordringar) in BAS: receivable_account's default.
+RECEIVABLES = 1510
+# What receivable_account may be: a balance-sheet account. Capital settles a
+# receivable; booked on an income or cost account it would be counted twice.
+BALANCE_SHEET = range(1000, 3000)
+_RECEIVABLE = ArticleRule(receivable=True)
+
 DEFAULT_CATEGORIES: Mapping[str, CategoryRule] = _frozen({
-    "capital": CategoryRule(articles=_frozen({"capital": ArticleRule(1510)})),
+    "capital": CategoryRule(articles=_frozen({"capital": _RECEIVABLE})),
     # Dröjsmålsränta is outside VAT.
     "interest": CategoryRule(articles=_frozen({"interest": ArticleRule(8313)})),
     # Amili's self-invoice: the creditor's commission income with 25 % output VAT.
     "creditor_commission": CategoryRule(account=3921, vat_rate=25),
     # reminder and late_payment_fee are not listed: they follow outlay_fees.
     "creditor_outlay": CategoryRule(articles=_frozen({
-        "invoice_fee": ArticleRule(1510),
+        "invoice_fee": _RECEIVABLE,
         "verdict_fee": ArticleRule(6062),
         "enforcement": ArticleRule(6062),
     })),
@@ -73,14 +83,20 @@ DEFAULT_CATEGORIES: Mapping[str, CategoryRule] = _frozen({
 @dataclass(frozen=True)
 class LedgerSettings:
     bank_account: int = 1930
+    # Where capital, the invoice fee and (outlay_fees = "receivable") reminder and
+    # late-payment fees are credited: 1510 Kundfordringar, or a clearing account
+    # (e.g. 1689) for a company whose customer ledger is kept in Fortnox or Visma,
+    # where the bookkeeper then registers each invoice payment (invoice_payments.py).
+    receivable_account: int = RECEIVABLES
     # Book the bank line on the payout's own ledger_account when Amili gives one.
     use_payout_ledger_account: bool = True
     suspense_account: int = 2999
     # "revenue": the creditor never booked reminder/late-payment fees, so they
-    # are income when paid; "receivable": it booked them on 1510 when invoicing.
+    # are income when paid; "receivable": it booked them as receivables when invoicing.
     outlay_fees: OutlayFees = "revenue"
+    # "receivable" absent: receivable_account.
     outlay_fee_accounts: Mapping[OutlayFees, int] = field(
-        default_factory=lambda: _frozen({"revenue": 3990, "receivable": 1510}), hash=False)
+        default_factory=lambda: _frozen({"revenue": 3990}), hash=False)
     # VAT rate in percent -> output VAT account.
     vat_accounts: Mapping[int, int] = field(default_factory=lambda: _frozen({25: 2611}), hash=False)
     categories: Mapping[str, CategoryRule] = field(default_factory=lambda: DEFAULT_CATEGORIES, hash=False)
@@ -96,6 +112,10 @@ class LedgerSettings:
     # Jinja2 template strings; None: templates/voucher_text.j2 and line_text.j2.
     voucher_text: str | None = None
     line_text: str | None = None
+
+    def outlay_fee_account(self) -> int:
+        """The account the outlay_fees switch books reminder and late-payment fees on."""
+        return self.outlay_fee_accounts.get(self.outlay_fees, self.receivable_account)
 
     def texts(self) -> texts.Texts:
         return texts.Texts.from_sources(self.voucher_text, self.line_text)
@@ -214,6 +234,44 @@ def _texts(t: Table) -> tuple[str | None, str | None]:
     return sources[0], sources[1]
 
 
+def _receivable_account(t: Table, default: int) -> int:
+    account = _account(t, "receivable_account", default)
+    if account not in BALANCE_SHEET:
+        raise t.error("receivable_account", f"must be a balance-sheet account (1000-2999), such as 1510 "
+                                            f"Kundfordringar or a clearing account like 1689, got {account}")
+    return account
+
+
+def _check_receivable(t: Table, s: LedgerSettings, fee_accounts_given: bool) -> None:
+    """receivable_account is the one knob: nothing else may book receivables elsewhere without saying so.
+
+    An explicit line for capital, the invoice fee or outlay_fee_accounts.receivable
+    that names another balance-sheet account would split the receivables over two
+    accounts (the old starter file's ``capital = 1510`` after receivable_account
+    moved to a clearing account): refused. An income or cost account (3000-8999)
+    there is a deliberate choice (a fee never invoiced) and stays.
+    """
+    r = s.receivable_account
+    for name, other in (("bank_account", s.bank_account), ("suspense_account", s.suspense_account),
+                        *((f"vat_accounts.{rate}", a) for rate, a in s.vat_accounts.items())):
+        if other == r:
+            raise t.error("receivable_account", f"is {r}, the same account as [ledger] {name}: "
+                                                f"receivables need an account of their own")
+    given: list[tuple[Table, str, int]] = []
+    for code, default in DEFAULT_CATEGORIES.items():
+        articles = Table(None, f"{t.key('categories')}.{code}.articles", t.path)
+        for article, rule in default.articles.items():
+            own = s.categories[code].articles.get(article) if code in s.categories else None
+            if rule.receivable and own is not None and own.account is not None:
+                given.append((articles, article, own.account))
+    if fee_accounts_given:
+        given.append((t.table("outlay_fee_accounts"), "receivable", s.outlay_fee_accounts["receivable"]))
+    for table, key, account in given:
+        if account != r and account in BALANCE_SHEET:
+            raise table.error(key, f"is {account} but [ledger] receivable_account is {r}: delete this line "
+                                   f"(it follows receivable_account) or give both the same account")
+
+
 def _choice(t: Table, k: str, default: _Choice, choices: tuple[_Choice, ...]) -> _Choice:
     value = t.get(k, default, str)
     for choice in choices:
@@ -239,7 +297,11 @@ def parse(root: Table) -> LedgerSettings:
     vt.finish()
 
     ft = t.table("outlay_fee_accounts")
-    fee_accounts = {k: _account(ft, k, v) for k, v in d.outlay_fee_accounts.items()}
+    fee_accounts: dict[OutlayFees, int] = {}
+    for choice in OUTLAY_FEE_CHOICES:  # "receivable" given or not: receivable_account when not
+        account = _account(ft, choice, d.outlay_fee_accounts.get(choice))
+        if account is not None:
+            fee_accounts[choice] = account
     ft.finish()
 
     ct = t.table("categories")
@@ -256,6 +318,7 @@ def parse(root: Table) -> LedgerSettings:
 
     settings = LedgerSettings(
         bank_account=_account(t, "bank_account", d.bank_account),
+        receivable_account=_receivable_account(t, d.receivable_account),
         use_payout_ledger_account=t.get("use_payout_ledger_account", d.use_payout_ledger_account, bool),
         suspense_account=_account(t, "suspense_account", d.suspense_account),
         outlay_fees=_choice(t, "outlay_fees", d.outlay_fees, OUTLAY_FEE_CHOICES),
@@ -269,5 +332,6 @@ def parse(root: Table) -> LedgerSettings:
         voucher_text=voucher_text,
         line_text=line_text,
     )
+    _check_receivable(t, settings, "receivable" in ft.data)
     t.finish()
     return settings

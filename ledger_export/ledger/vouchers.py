@@ -276,4 +276,5 @@ def build_ledger(data: PeriodData, settings: LedgerSettings, *, detail: Detail |
         chart.require({account: list(why) for account, why in sorted(uses.items())})
     names = {account: account_name(account, chart=chart.accounts if chart else None,
                                    overrides=settings.account_names) for account in sorted(uses)}
-    return Ledger(vouchers=tuple(vouchers), account_names=MappingProxyType(names), findings=tuple(findings))
+    return Ledger(vouchers=tuple(vouchers), account_names=MappingProxyType(names), findings=tuple(findings),
+                  receivable_account=settings.receivable_account)

@@ -44,6 +44,11 @@ class OutputNames:
         return f"{self.stem}.xlsx"
 
     @property
+    def invoice_payments(self) -> str:
+        # Named by what it is, first: the bookkeeper looks for it beside the customer ledger's work.
+        return f"invoice-payments-{self.period.label}{self.suffix}.csv"
+
+    @property
     def manifest(self) -> str:
         return f"manifest{self.suffix}.json"
 
@@ -53,7 +58,7 @@ class OutputNames:
 
     def free_in(self, folder: Path) -> bool:
         return not any(os.path.lexists(Path(folder) / name) for name in (self.sie, self.workbook, self.manifest,
-                                                                         self.raw))
+                                                                         self.invoice_payments, self.raw))
 
 
 def choose_names(folder: Path, period: Period, run_id: int) -> OutputNames:

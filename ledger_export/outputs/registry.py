@@ -25,6 +25,7 @@ from types import MappingProxyType
 from ledger_export.core.errors import LedgerExportError, OutputError, printable
 from ledger_export.core.files import Output, StagedFile
 from ledger_export.outputs.base import RunData, RunOutput
+from ledger_export.outputs.invoice_payments_csv import InvoicePaymentsCsv
 from ledger_export.outputs.manifest_file import ManifestFile
 from ledger_export.outputs.raw_snapshot import RawSnapshot
 from ledger_export.outputs.self_invoices import SelfInvoices
@@ -34,7 +35,8 @@ from ledger_export.outputs.workbook_file import WorkbookFile
 
 GROUP = "ledger_export.outputs"
 # In the order they are rendered: the workbook shows the SIE file's checksum; plugins come before the manifest.
-BUILT_IN: tuple[RunOutput, ...] = (RawSnapshot(), SelfInvoices(), SieFile(), WorkbookFile(), VoucherListing())
+BUILT_IN: tuple[RunOutput, ...] = (RawSnapshot(), SelfInvoices(), SieFile(), WorkbookFile(), VoucherListing(),
+                                   InvoicePaymentsCsv())
 LAST: RunOutput = ManifestFile()
 ALWAYS = (RawSnapshot.name, ManifestFile.name)
 

@@ -17,9 +17,11 @@ from ledger_export.amili.models import PeriodData
 from ledger_export.core.settings import Company
 from ledger_export.ledger.model import OK, Finding, Ledger
 from ledger_export.core.money import ZERO
+from ledger_export.ledger.invoice_payments import invoice_payments
 from ledger_export.amili.documents import DocumentRecord
 from ledger_export.outputs.self_invoices import document_path
 from ledger_export.outputs.manifest import worst
+from ledger_export.outputs.workbook_invoice_payments import write_invoice_payments
 from ledger_export.outputs.workbook_tables import (ID, write_mapping, write_payments, write_payouts, write_self_invoices,
                               write_specifications)
 from ledger_export.outputs.xlsx import AMOUNT, Bold, Column, Formula, Sheet, new_workbook, save
@@ -185,6 +187,7 @@ def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, credi
     file_names = {d.payout_id: d.file_name for d in documents if d.file_name}
     vouchers = write_vouchers(wb, ledger)
     write_trial_balance(wb, ledger, vouchers)
+    write_invoice_payments(wb, invoice_payments(ledger, data), vouchers)
     sheets = {s.title: s for s in (
         vouchers,
         write_payouts(wb, data, file_names),
