@@ -6,6 +6,7 @@ file without one, or with a mistyped one, was written without a word.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,9 +19,11 @@ from ledger_export.core.errors import ConfigError
 from ledger_export.core.orgnr import OrgnrProblem, luhn_ok, normalise, same
 from ledger_export.core.resources import SAMPLES
 from ledger_export.jobs import config as config_module
-from ledger_export.jobs.register import Owner, Register
+from ledger_export.jobs.register import REGISTER_FILE, Owner, Register
 from ledger_export.jobs.register_check import RegisterError
+from ledger_export.jobs.register_rebuild import rebuild
 from ledger_export.sie.reader import read_sie_file
+from support.export_run import run
 
 SAMPLE_CONFIG = (SAMPLES / "ledger-export.toml").read_text(encoding="utf-8")
 CREDITOR = "686e6ed854377058c2dd10bd"
@@ -137,3 +140,17 @@ def test_orgnr_comparison():
     assert same("5566778899", "556677-8899") and same("16556677-8899", "556677-8899")
     assert not same("556677-8899", "556036-0793")
     assert same("not a number", "not a number") and not same("556677-8898", "556677-8899")
+
+
+def test_rebuild_compares_the_manifests_orgnr_in_its_normalised_form(sandbox, tmp_path):
+    run(sandbox, tmp_path)
+    manifest = tmp_path / "2025-06" / "manifest.json"
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    doc["inputs"]["orgnr"] = "5566778899"  # the same company, written without the hyphen
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / REGISTER_FILE).unlink()
+    with pytest.raises(RegisterError, match="not of this configuration's"):
+        rebuild(tmp_path, Owner(CREDITOR, "556036-0793"))
+    assert rebuild(tmp_path, Owner(CREDITOR, "556677-8899")).runs == 1
+    with Register.open(tmp_path) as register:
+        assert register.owner()["orgnr"] == "556677-8899"

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from ledger_export.ledger.chart import Chart, ChartError
-from ledger_export.ledger.model import WARNING, Finding, Voucher
+from ledger_export.ledger.model import OK, WARNING, Finding, Voucher
 
 Year = tuple[date, date]
 
@@ -57,10 +57,10 @@ def require_chart_years(vouchers: Sequence[Voucher], chart: Chart) -> None:
 
 
 def fiscal_year_findings(vouchers: Sequence[Voucher], start_month: int, chart: Chart | None = None) -> tuple[Finding, ...]:
-    """A warning for each voucher in another fiscal year than the file's latest voucher.
+    """Per voucher: ok in the fiscal year of the file's latest voucher (its #RAR 0), else a warning.
 
     The years are the chart's (#RAR) when it declares them, else those the
-    start month gives. The file's #RAR 0 is the latest voucher's year.
+    start month gives.
     """
     if not vouchers:
         return ()
@@ -72,9 +72,16 @@ def fiscal_year_findings(vouchers: Sequence[Voucher], start_month: int, chart: C
     latest = year_of(max(v.date for v in vouchers))
     setting = f"the chart's #RAR in {chart.source}" if years and chart is not None \
         else f"[company] fiscal_year_start_month = {start_month}"
-    return tuple(
-        Finding("fiscal_year", WARNING,
-                f"payout {v.payout_id}: dated {v.date}, in the fiscal year {describe(year_of(v.date))}, not "
-                f"{describe(latest)} of the file's latest voucher ({setting}): the ledger must have both "
-                f"years open, and may import the file into one of them only", v.payout_id)
-        for v in vouchers if year_of(v.date) != latest)
+    findings = []
+    for v in vouchers:
+        year = year_of(v.date)
+        if year == latest:
+            findings.append(Finding("fiscal_year", OK, f"payout {v.payout_id}: dated {v.date}, in the fiscal "
+                                                       f"year {describe(year)}", v.payout_id))
+        else:
+            findings.append(Finding(
+                "fiscal_year", WARNING,
+                f"payout {v.payout_id}: dated {v.date}, in the fiscal year {describe(year)}, not {describe(latest)} "
+                f"of the file's latest voucher ({setting}): the ledger must have both years open, and may import "
+                f"the file into one of them only", v.payout_id))
+    return tuple(findings)
