@@ -295,7 +295,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if target.exists() and not args.force:
         raise OutputError(f"{target} exists already; use --force to overwrite it")
     write_atomic(target, starter_config().encode("utf-8"))
-    print(f"Wrote {target}: fill in [company] and [amili], then run ledger-export export --period YYYY-MM")
+    print(f"Wrote {target}: fill in [company] (orgnr is required) and [amili], then run "
+          "ledger-export export --period YYYY-MM")
     return EXIT_OK
 
 

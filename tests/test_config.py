@@ -46,7 +46,7 @@ def test_no_file_gives_defaults(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("doc, key", [
-    ({"company": {"orgnr": "5566778899"}}, "company.orgnr"),
+    ({"company": {"orgnr": "556677-8898"}}, "company.orgnr"),
     ({"company": {"nmae": "typo"}}, "company.nmae"),
     ({"amili": {"creditor": "abc"}}, "amili.creditor"),
     ({"amili": {"base_url": "ftp://x"}}, "amili.base_url"),

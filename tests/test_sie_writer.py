@@ -47,7 +47,7 @@ def render(ledger: Ledger, **kwargs) -> bytes:
 
 def test_snapshot_of_a_small_ledger(snapshot):
     data = render(small_ledger())
-    assert data.count(b"\r\n") == data.count(b"\n") == 23  # every record ends in CR LF
+    assert data.count(b"\r\n") == data.count(b"\n") == 24  # every record ends in CR LF
     assert data.decode("cp437").replace("\r\n", "\n") == snapshot
 
 
@@ -192,7 +192,8 @@ def test_a_ledger_without_vouchers_is_a_valid_file_of_its_header_alone():
     data = render(Ledger((), NAMES))
     assert data.decode("cp437").split("\r\n") == ["#FLAGGA 0", "#FORMAT PC8", "#SIETYP 4",
                                                    '#PROGRAM "ledger-export" "1.2.3"', "#GEN 20250701",
-                                                   '#FNAMN "Exempelbolaget AB"', "#ORGNR 556677-8899", ""]
+                                                   '#FNAMN "Exempelbolaget AB"', "#ORGNR 556677-8899",
+                                                   "#KPTYP EUBAS97", ""]
     assert validate(data, "x.si") == []
 
 

@@ -9,12 +9,12 @@ sie/settings.py); jobs/config.py puts the sections together into one Config.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from ledger_export.core.errors import ConfigError
+from ledger_export.core.orgnr import OrgnrProblem, normalise as normalise_orgnr
 
 
 T = TypeVar("T")
@@ -79,6 +79,7 @@ def kind_name(kind: type | tuple[type, ...]) -> str:
 @dataclass(frozen=True)
 class Company:
     name: str = "Exempelbolaget AB"
+    # nnnnnn-nnnn, check digit verified (core/orgnr.py); "" until filled in, and an export refuses that.
     orgnr: str = ""
     # The month the company's fiscal year starts (1 = calendar year); used for #RAR.
     fiscal_year_start_month: int = 1
@@ -92,10 +93,12 @@ class OutputSettings:
 def read_company(t: Table) -> Company:
     d = Company()
     orgnr = t.get("orgnr", d.orgnr, str)
-    # [0-9], not \d: "５５６６７７-８８９９" would pass \d and then fail in the SIE file's
-    # PC8 encoding, after the self-invoices were downloaded.
-    if orgnr and not re.fullmatch(r"[0-9]{6}-[0-9]{4}", orgnr):
-        raise t.error("orgnr", f"must be written nnnnnn-nnnn with digits 0-9 (and the hyphen), got {orgnr!r}")
+    # Empty is allowed here (fetch, validate and init do not need it); every export refuses it.
+    if orgnr:
+        try:
+            orgnr = normalise_orgnr(orgnr)
+        except OrgnrProblem as exc:
+            raise t.error("orgnr", str(exc)) from None
     month = t.get("fiscal_year_start_month", d.fiscal_year_start_month, int)
     if not 1 <= month <= 12:
         raise t.error("fiscal_year_start_month", f"must be 1 to 12, got {month}")

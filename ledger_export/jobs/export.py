@@ -34,12 +34,13 @@ from ledger_export.amili.models import Payout, PeriodData
 from ledger_export.amili.snapshot import find_snapshot, load_snapshot, period_data, stage_snapshot
 from ledger_export.jobs.config import Config
 from ledger_export.amili.document_names import document_file_names
-from ledger_export.core.errors import LedgerExportError, NotFoundError, PeriodError, printable
+from ledger_export.core.errors import ConfigError, LedgerExportError, NotFoundError, PeriodError, printable
 from ledger_export.core.files import Output, output_digest, publish, staging_folder
 from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.jobs.incremental import Seen, fetch_seen, since_moment
 from ledger_export.jobs.fetch import documents_to_download, open_client, period_folder
 from ledger_export.ledger import reconcile
+from ledger_export.ledger.fiscal_years import fiscal_year_findings, require_chart_years
 from ledger_export.ledger.model import WARNING, Finding, Ledger
 from ledger_export.ledger.settings import Detail
 from ledger_export.jobs.register_check import RunMode
@@ -253,6 +254,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def require_orgnr(config: Config) -> None:
+    """Refuse to book without the company's organisation number (an empty one; a wrong one never loads)."""
+    if not config.company.orgnr:
+        raise ConfigError("is empty: every export books into a company's ledger, and Fortnox compares the "
+                          "file's #ORGNR with the company's; write orgnr = \"nnnnnn-nnnn\" under [company]",
+                          key="company.orgnr", path=config.source)
+
+
 def _owner(config: Config, creditor: str, purpose: str) -> Owner:
     return Owner(creditor=creditor, orgnr=config.company.orgnr, purpose=purpose)
 
@@ -266,6 +275,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
     """
     if period is None and options.from_raw is None:
         raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
+    require_orgnr(config)  # before the chart is read, the register opened or Amili asked
     progress = progress or NoProgress()
     outputs_chosen = choose(options.outputs)  # an unknown name fails here, before anything is asked or read
     documents_wanted = any(o.name == SelfInvoices.name for o in outputs_chosen)
@@ -300,6 +310,9 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
             document_names = on_disk.file_names(data.payouts)
             ledger = build_ledger(data, config.ledger, detail=options.detail, chart=chart,
                                   document_names=document_names)
+            if chart is not None:
+                require_chart_years(ledger.vouchers, chart)  # before any self-invoice is downloaded
+            years = fiscal_year_findings(ledger.vouchers, config.company.fiscal_year_start_month, chart)
             documents: tuple[DocumentRecord, ...] = ()
             if documents_wanted and not options.dry_run:
                 assert staging is not None  # staged: this is no dry run
@@ -309,7 +322,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
                                               names=document_names, stage_in=staging / DOCUMENTS,
                                               kept=on_disk.kept, prefetched=source.downloads,
                                               run_all=source.run_all)
-            ledger = replace(ledger, findings=ledger.findings + drift + document_findings(documents))
+            ledger = replace(ledger, findings=ledger.findings + years + drift + document_findings(documents))
         summary = render_summary(ledger, data)
         failures = tuple(f for f in reconcile.failures(ledger, strict=options.strict) if f.check != DRIFT)
         if failures:
@@ -323,7 +336,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
         names = choose_names(folder, data.period, run_id)
         run_data = RunData(settings=run_settings(config), data=data, ledger=ledger, documents=documents,
                            snapshot=source.snapshot, generated=generation_moment(options.generated, data),
-                           names=names, run_id=run_id, mode=options.mode)
+                           names=names, run_id=run_id, mode=options.mode, chart=chart)
         outputs = render_outputs(run_data, outputs_chosen)
         # The file the register says the payouts went into: the SIE file, or (without one) the manifest.
         booked_in = names.sie if names.sie in outputs else names.manifest

@@ -50,6 +50,7 @@ from ledger_export.core.files import fs_step, remove_stale_staging
 from ledger_export.jobs.incremental import Seen, next_mark
 from ledger_export.core.lock import OutputLock
 from ledger_export.core.money import format_amount
+from ledger_export.core.orgnr import same as same_orgnr
 from ledger_export.jobs.register_check import Check, Export, RegisterError, Run, RunMode, compare
 from ledger_export.jobs.register_files import RegisterMissingError, exported_periods, file_matches, sha256_file, undo_files
 
@@ -410,7 +411,7 @@ class Register:
                         self._db.execute("INSERT OR REPLACE INTO register_info (key, value) VALUES (?, ?)",
                                          (key, want))
                 continue
-            if have != want:
+            if have != want and not (key == "orgnr" and same_orgnr(have, want)):
                 raise RegisterError(_foreign(self.path, key, have, want))
 
     def _settle(self) -> tuple[Settled, ...]:

@@ -25,6 +25,7 @@ from typing import Any
 from ledger_export.core.files import fs_step
 from ledger_export.core.lock import OutputLock
 from ledger_export.core.money import ZERO, format_amount
+from ledger_export.core.orgnr import canonical as canonical_orgnr, same as same_orgnr
 from ledger_export.jobs.register import EXPORTED, REGISTER_FILE, Owner, Register, RegisterError, _connect
 from ledger_export.jobs.register_files import exported_periods, file_matches, sha256_file
 from ledger_export.outputs.manifest import period_manifests
@@ -100,13 +101,14 @@ def rebuild(root: Path, owner: Owner | None = None) -> RebuildResult:
             raise RegisterError(f"{root} holds no exported periods (no manifest in any period folder): "
                                 f"there is nothing to rebuild the register from")
         creditors = {m.field("inputs", "creditor") for m in manifests}
-        orgnrs = {m.field("inputs", "orgnr") for m in manifests} - {None, ""}
+        # Compared normalised: a manifest of an older version may hold "5566778899".
+        orgnrs = {canonical_orgnr(str(o)) for m in manifests if (o := m.field("inputs", "orgnr"))}
         if len(creditors) != 1 or len(orgnrs) > 1:
             raise RegisterError(f"the manifests in {root} are of more than one creditor or company "
                                 f"({', '.join(sorted(map(str, creditors | orgnrs)))}): each needs its own folder")
         creditor, orgnr = str(creditors.pop()), (orgnrs.pop() if orgnrs else (owner.orgnr if owner else ""))
         if owner is not None and (owner.creditor and owner.creditor != creditor or orgnr and owner.orgnr
-                                  and owner.orgnr != orgnr):
+                                  and not same_orgnr(owner.orgnr, orgnr)):
             raise RegisterError(f"the manifests in {root} are of creditor {creditor} (orgnr {orgnr or 'not given'}), "
                                 f"not of this configuration's {owner.creditor} ({owner.orgnr or 'not given'})")
         fd, tmp = tempfile.mkstemp(prefix=".register-rebuild-", suffix=".sqlite", dir=root)

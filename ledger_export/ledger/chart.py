@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from ledger_export.core.errors import LedgerExportError
 
@@ -36,6 +37,11 @@ class Chart:
     # Account number -> name as the target ledger has it.
     accounts: Mapping[int, str] = field(hash=False)
     source: str = "chart"
+    # The fiscal years the ledger has (#RAR), first to last: a voucher dated in none of them is refused
+    # (ledger/fiscal_years.py). Empty when the export declares none.
+    fiscal_years: tuple[tuple[date, date], ...] = ()
+    # The chart type (#KPTYP) as SIE names it (BAS95, BAS96, EUBAS97, NE2007); None when not declared.
+    chart_type: str | None = None
 
     def __contains__(self, account: int) -> bool:
         return account in self.accounts

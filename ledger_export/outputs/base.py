@@ -20,6 +20,7 @@ from typing import Protocol
 from ledger_export.amili.documents import DocumentRecord
 from ledger_export.amili.models import PeriodData
 from ledger_export.core.files import Output
+from ledger_export.ledger.chart import Chart
 from ledger_export.ledger.model import Ledger
 from ledger_export.outputs.bundle import OutputNames, RunSettings
 
@@ -41,6 +42,8 @@ class RunData:
     mode: str | None = None
     # What the outputs before this one made: file name in the period folder -> bytes or staged file.
     produced: Mapping[str, Output] = field(default_factory=dict)
+    # The target ledger's chart (--chart): its fiscal years and chart type go into the SIE file.
+    chart: Chart | None = None
 
 
 class RunOutput(Protocol):

@@ -14,6 +14,8 @@ copied once more to change it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,9 +28,11 @@ from dateutil.relativedelta import relativedelta
 from ledger_export.core.resources import TEMPLATES
 from ledger_export.core.settings import Company
 from ledger_export.core.errors import OutputError
+from ledger_export.ledger.fiscal_years import Year, fiscal_year_of
 from ledger_export.ledger.model import Ledger, Voucher
 from ledger_export.core.money import ORE, format_amount
 from ledger_export.sie import checksum
+from ledger_export.sie.chart import CHART_TYPES, DEFAULT_CHART_TYPE
 from ledger_export.sie import lexer
 from ledger_export.sie import text
 
@@ -49,16 +53,18 @@ class FiscalYear:
     end: date
 
 
-def fiscal_year_of(day: date, start_month: int) -> tuple[date, date]:
-    year = day.year if day.month >= start_month else day.year - 1
-    start = date(year, start_month, 1)
-    return start, start + relativedelta(years=1) - timedelta(days=1)
+def fiscal_years(days: list[date], start_month: int, known: Sequence[Year] = ()) -> list[FiscalYear]:
+    """#RAR 0 for the year of the latest voucher, then -1, -2 ... back to the earliest's.
 
-
-def fiscal_years(days: list[date], start_month: int) -> list[FiscalYear]:
-    """#RAR 0 for the year of the latest voucher, then -1, -2 ... back to the earliest's."""
+    ``known``: the ledger's own years (the --chart file's #RAR), first to
+    last; used when they hold every voucher, so a first or last fiscal year
+    of other than twelve months is written as the ledger has it.
+    """
     if not days:
         return []
+    held = [i for day in days for i, (start, end) in enumerate(known) if start <= day <= end]
+    if known and len(held) == len(days):
+        return [FiscalYear(-n, *known[i]) for n, i in enumerate(range(max(held), min(held) - 1, -1))]
     first, _ = fiscal_year_of(min(days), start_month)
     start, end = fiscal_year_of(max(days), start_month)
     years = []
@@ -152,18 +158,25 @@ def _accounts(ledger: Ledger) -> list[dict[str, object]]:
 
 def render_sie(ledger: Ledger, company: Company, *, generated: date, program_version: str,
                ksumma: bool = False, fiscal_year_start_month: int | None = None,
-               line_ending: LineEnding = "\r\n") -> bytes:
+               line_ending: LineEnding = "\r\n", chart_type: str = DEFAULT_CHART_TYPE,
+               known_years: Sequence[Year] = ()) -> bytes:
     """The SIE 4I file for ``ledger``, CP437 bytes.
 
     ``generated`` is the #GEN date; the caller fixes it for reproducible
     output. The fiscal year starts in ``fiscal_year_start_month`` (default:
-    the company's). Vouchers keep their order and series and go without
-    numbers, so the importing program numbers them.
+    the company's), unless ``known_years`` (the ledger's own, from --chart)
+    hold the vouchers. ``chart_type`` is the #KPTYP: EU-BAS 97 in structure,
+    as every BAS chart since (BAS 2024/2025, the default mapping's) is.
+    Vouchers keep their order and series and go without numbers, so the
+    importing program numbers them.
     """
     if line_ending not in ("\n", "\r\n"):
         raise ValueError(f"line_ending must be LF or CR LF, got {line_ending!r}")
-    if company.orgnr and not all(ch in "0123456789-" for ch in company.orgnr):
+    # Exactly the form Fortnox compares (core/orgnr.py normalises the configured one to it).
+    if company.orgnr and not re.fullmatch(r"[0-9]{6}-[0-9]{4}", company.orgnr):
         raise SieWriteError(f"organisation number {company.orgnr!r} must be written nnnnnn-nnnn")
+    if chart_type not in CHART_TYPES:
+        raise ValueError(f"chart_type must be one of {', '.join(CHART_TYPES)}, got {chart_type!r}")
     start_month = fiscal_year_start_month or company.fiscal_year_start_month
     context = {
         "ksumma": ksumma,
@@ -172,7 +185,8 @@ def render_sie(ledger: Ledger, company: Company, *, generated: date, program_ver
         "generated": generated,
         "company_name": company.name,
         "orgnr": company.orgnr,
-        "fiscal_years": fiscal_years([v.date for v in ledger.vouchers], start_month),
+        "fiscal_years": fiscal_years([v.date for v in ledger.vouchers], start_month, known_years),
+        "chart_type": chart_type,
         "accounts": _accounts(ledger),
         "vouchers": [_voucher_view(v, line_ending) for v in ledger.vouchers],
         "checksum": None,
