@@ -187,6 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-every", type=int, default=0, metavar="N", help="drop the connection of every Nth request")
     p.set_defaults(handler=_cmd_sandbox)
 
+    p = sub.add_parser("fortnox", help="the Fortnox connection: log in (check and status come with --to fortnox)",
+                       description="Set up and inspect the connection to Fortnox. The app's client id and "
+                                   "secret come from the environment variables FORTNOX_CLIENT_ID and "
+                                   "FORTNOX_CLIENT_SECRET, never from the configuration file.")
+    fortnox = p.add_subparsers(dest="fortnox_command", metavar="ACTION", required=True)
+    p = fortnox.add_parser("login", help="authorize ledger-export in Fortnox and store the tokens",
+                           description="Print Fortnox's authorization address, wait on [fortnox] redirect_uri "
+                                       "(127.0.0.1) for the answer, and store the tokens in [fortnox] token_file "
+                                       "(mode 0600). With [fortnox] tenant_id set (a service account), this is "
+                                       "only needed once, for the administrator's approval.")
+    _add_config_flag(p)
+    p.add_argument("--service-account", action="store_true",
+                   help="ask for a service account (account_type=service; the company's administrator approves)")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="how long to wait for the approval (default: 600)")
+    p.set_defaults(handler=_cmd_fortnox_login, creditor=None, base_url=None, out=None)
+    # `fortnox check` and `fortnox status --period` (issue 14, item 8) are added here.
+
     p = sub.add_parser("validate", help="check SIE files (ours or another program's) for import problems",
                        description="Read SIE 1-4 files and report, with line numbers, what would make an "
                                    "import into Fortnox or Visma fail or go wrong: encoding, missing or "
@@ -342,6 +360,31 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     faults = Faults(latency=args.latency, rate_limit_every=args.rate_limit_every,
                     server_error_every=args.error_every, drop_every=args.drop_every)
     serve_forever(port=args.port, data_dir=Path(args.data) if args.data else None, faults=faults)
+    return EXIT_OK
+
+
+def _cmd_fortnox_login(args: argparse.Namespace) -> int:
+    from ledger_export.fortnox.api import company_information
+    from ledger_export.fortnox.auth import RefreshingTokens, credentials_from_env, token_endpoint
+    from ledger_export.fortnox.client import FortnoxClient
+    from ledger_export.fortnox.login import login
+    from ledger_export.fortnox.tokens import TokenStore
+
+    settings = _load_config(args).fortnox
+    endpoint = token_endpoint(settings, credentials_from_env())
+    store = TokenStore(settings.token_file)
+    wanted = settings.needed_scopes()
+    tokens = login(endpoint, store, auth_url=settings.auth_url, redirect_uri=settings.redirect_uri, scopes=wanted,
+                   say=print, service_account=args.service_account or settings.tenant_id is not None,
+                   timeout=args.timeout)
+    with FortnoxClient.from_settings(settings, RefreshingTokens(endpoint, store)) as client:
+        company = company_information(client)
+    _say(args, f"Logged in to Fortnox as {company.name} ({company.organisation_number}), "
+               f"tenant id {company.tenant_id or 'unknown'}; tokens stored in {store.path}.")
+    missing = sorted(set(wanted) - tokens.scopes) if tokens.scopes else []
+    if missing:
+        _say(args, f"Fortnox did not grant the scope(s) {', '.join(missing)}: add them to the app in the "
+                   f"developer portal and log in again.")
     return EXIT_OK
 
 

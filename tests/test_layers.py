@@ -12,8 +12,9 @@ from pathlib import Path
 import ledger_export
 
 PACKAGE = Path(ledger_export.__file__).parent
-# Lower imports nothing higher. sandbox is test and demo infrastructure beside the Amili side.
-LAYERS = {"core": 0, "amili": 1, "sandbox": 2, "ledger": 2, "sie": 3, "outputs": 4, "jobs": 5, "": 6}
+# Lower imports nothing higher. sandbox is test and demo infrastructure beside the Amili side;
+# fortnox talks to the other API, at amili's level.
+LAYERS = {"core": 0, "amili": 1, "fortnox": 1, "sandbox": 2, "ledger": 2, "sie": 3, "outputs": 4, "jobs": 5, "": 6}
 
 
 def _module_name(path: Path) -> str:

@@ -6,67 +6,18 @@ so a URL is safe to show.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import requests
 
 from ledger_export.core.errors import (AmiliError, NotFoundError, OutcomeUnknownError, RequestRejectedError,
                       ResponseFormatError, ServiceUnavailableError)
+from ledger_export.core.http import TRANSIENT, NestedTooDeep, clip, decode_json, readable
 
-
-# Failures in transit: the connection dropped, timed out, or the body was cut short.
-TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-             requests.exceptions.ContentDecodingError)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-# A period's lines repeat a few amounts ("0.0" VAT, the usual fees): one
-# Decimal per distinct number text rather than one per field (Decimals are
-# immutable; "-0.0" and "0.0" are different texts, so signs stay as sent).
-_decimal = lru_cache(maxsize=8192)(Decimal)
-
-
-class NestedTooDeep(ValueError):
-    """JSON nested deeper than the parser's recursion allows: no answer of Eve's is, and reading
-    it again will not help."""
-
-
-# JSON that only just decodes would fail in whatever handles it next (writing
-# the raw snapshot recurses as deep, from further down the stack): it is decoded
-# with this many frames of the recursion limit held back.
-_HEADROOM = 100
-
-
-def _held_back(frames: int, content: bytes) -> Any:
-    if frames:
-        return _held_back(frames - 1, content)
-    return json.loads(content, parse_float=_decimal, parse_constant=_no_constants)
-
-
-def decode_json(content: bytes) -> Any:
-    """JSON with every fraction as Decimal; NaN and Infinity are refused, not made floats."""
-    try:
-        return _held_back(_HEADROOM, content)
-    except RecursionError:
-        raise NestedTooDeep("JSON nested too deeply to read") from None
-
-
-def readable(url: str, params: Mapping[str, Any] | None = None) -> str:
-    """A URL as a person reads it: the query left unescaped (it holds no secrets)."""
-    if not params:
-        return url
-    return url + "?" + "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+# Decoding, clipping and the failures in transit are core/http.py's (shared with the
+# Fortnox client); named here too for the Amili modules and tests that import them from here.
+__all__ = ["TRANSIENT", "NestedTooDeep", "clip", "decode_json", "eve_error", "format_issues", "json_object",
+           "post_failed", "readable", "refusal"]
 
 
 def post_failed(what: str, url: str, status: int) -> AmiliError:

@@ -18,17 +18,24 @@ is a bug and keeps its traceback.
     ├── OutputError              an output that cannot be written
     │   ├── SieWriteError        sie/writer.py: a ledger that cannot be written as SIE
     │   └── UnknownOutputError   outputs/registry.py: --outputs names no output; exit code 2
-    └── AmiliError               the Amili API failed (carries URL and status)
-        ├── AuthenticationError  401/403: the token was refused (never shows the token)
-        ├── NotFoundError        404: names the URL
-        ├── RequestRejectedError 400/422: Amili's _error message and _issues
-        ├── ServiceUnavailableError  429/5xx or dropped connections after retries
-        │   └── OutcomeUnknownError  a POST failed in transit: it may or may not have been registered
-        ├── ResponseFormatError  a body that is not the JSON Eve promises
-        │   └── AnswerUnreadableError  a 2xx whose body cannot be read: a POST was stored all the same
-        ├── InconsistentPagingError  the list changed under us and re-fetching did not settle it,
-        │                        or its pages keep contradicting its _meta.total
-        └── LimitExceededError   amili/bounds.py: past [amili] max_pages, max_response_mb or run_deadline
+    ├── AmiliError               the Amili API failed (carries URL and status)
+    │   ├── AuthenticationError  401/403: the token was refused (never shows the token)
+    │   ├── NotFoundError        404: names the URL
+    │   ├── RequestRejectedError 400/422: Amili's _error message and _issues
+    │   ├── ServiceUnavailableError  429/5xx or dropped connections after retries
+    │   │   └── OutcomeUnknownError  a POST failed in transit: it may or may not have been registered
+    │   ├── ResponseFormatError  a body that is not the JSON Eve promises
+    │   │   └── AnswerUnreadableError  a 2xx whose body cannot be read: a POST was stored all the same
+    │   ├── InconsistentPagingError  the list changed under us and re-fetching did not settle it,
+    │   │                        or its pages keep contradicting its _meta.total
+    │   └── LimitExceededError   amili/bounds.py: past [amili] max_pages, max_response_mb or run_deadline
+    └── FortnoxError             the Fortnox API failed (carries URL, status and Fortnox's error code)
+        ├── FortnoxAuthError     credentials or tokens refused, or the token file unusable; says what to do
+        ├── FortnoxRejectedError 4xx: Fortnox's ErrorInformation (code and message)
+        │   └── FortnoxNotFoundError  404
+        ├── FortnoxUnavailableError  429/5xx or dropped connections after retries, or a bound passed
+        │   └── FortnoxOutcomeUnknownError  a POST/PUT whose answer was lost: it may or may not have been made
+        └── FortnoxAnswerUnreadableError  a 2xx whose body cannot be read: a POST was made all the same
 
 Subclasses defined next to their code are named with their module above.
 A voucher that does not balance is deliberately not in this tree
@@ -135,3 +142,38 @@ class InconsistentPagingError(AmiliError):
 
 class AnswerUnreadableError(ResponseFormatError):
     """Amili answered 2xx but the body could not be read: for a POST, the record was stored."""
+
+
+class FortnoxError(LedgerExportError):
+    """The Fortnox API failed. ``code`` is Fortnox's ErrorInformation code, when it sent one."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 code: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.code = code
+
+
+class FortnoxAuthError(FortnoxError):
+    pass
+
+
+class FortnoxRejectedError(FortnoxError):
+    pass
+
+
+class FortnoxNotFoundError(FortnoxRejectedError):
+    pass
+
+
+class FortnoxUnavailableError(FortnoxError):
+    pass
+
+
+class FortnoxOutcomeUnknownError(FortnoxUnavailableError):
+    """A POST or PUT whose answer never arrived: never sent again blindly; look in Fortnox first."""
+
+
+class FortnoxAnswerUnreadableError(FortnoxError):
+    """Fortnox answered 2xx but the body could not be read: for a POST, the record was made."""

@@ -16,6 +16,7 @@ from ledger_export.amili.settings import AmiliSettings, read_amili
 from ledger_export.core.errors import ConfigError
 from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.core.settings import Company, OutputSettings, Table, read_company, read_output
+from ledger_export.fortnox.settings import FortnoxSettings, read_fortnox
 from ledger_export.ledger import settings as ledger_settings
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.sie import settings as sie_settings
@@ -34,6 +35,7 @@ class Config:
     output: OutputSettings = field(default_factory=OutputSettings)
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     sie: SieSettings = field(default_factory=SieSettings)
+    fortnox: FortnoxSettings = field(default_factory=FortnoxSettings)
     source: str | None = None
 
 
@@ -57,6 +59,7 @@ def from_dict(doc: Mapping[str, Any], *, source: str | None = None,
         output=read_output(root.table("output")),
         ledger=ledger_settings.parse(root),
         sie=sie_settings.parse(root),
+        fortnox=read_fortnox(root.table("fortnox")),
         source=source,
     )
     root.finish()

@@ -1,0 +1,1 @@
+"""Talking to Fortnox: settings, tokens, the paced client and the typed calls the export posts with."""
