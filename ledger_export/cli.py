@@ -175,10 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_fetch)
 
-    p = sub.add_parser("sandbox", help="serve the bundled Amili sandbox on 127.0.0.1",
+    p = sub.add_parser("sandbox", help="serve the bundled Amili (or, with --fortnox, Fortnox) sandbox on 127.0.0.1",
                        description="A real Eve application on an in-memory MongoDB, seeded with the "
-                                   "sample period, for trying the tool and for tests. Binds 127.0.0.1 only.")
-    p.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765; 0 picks a free one)")
+                                   "sample period, for trying the tool and for tests. Binds 127.0.0.1 only. "
+                                   "With --fortnox: a Fortnox company fitting the sample month instead "
+                                   "(OAuth token endpoint, vouchers, inbox, invoices, payments).")
+    p.add_argument("--fortnox", action="store_true", help="serve the Fortnox sandbox instead of Amili's")
+    p.add_argument("--port", type=int, default=None,
+                   help="port to listen on (default: 8765, with --fortnox 8766; 0 picks a free one)")
     p.add_argument("--data", metavar="DIR", help="seed data folder (default: the bundled samples)")
     p.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added latency per request")
     p.add_argument("--rate-limit-every", type=int, default=0, metavar="N",
@@ -350,6 +354,8 @@ def _cmd_register_rebuild(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
+    if args.fortnox:
+        return _cmd_fortnox_sandbox(args)
     try:
         from ledger_export.sandbox.server import serve_forever
         from ledger_export.sandbox.faults import Faults
@@ -359,7 +365,19 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
     faults = Faults(latency=args.latency, rate_limit_every=args.rate_limit_every,
                     server_error_every=args.error_every, drop_every=args.drop_every)
-    serve_forever(port=args.port, data_dir=Path(args.data) if args.data else None, faults=faults)
+    serve_forever(port=8765 if args.port is None else args.port, data_dir=Path(args.data) if args.data else None,
+                  faults=faults)
+    return EXIT_OK
+
+
+def _cmd_fortnox_sandbox(args: argparse.Namespace) -> int:
+    try:
+        from ledger_export.sandbox.fortnox.server import serve_forever
+    except ImportError as exc:  # Flask comes with the sandbox extra (Eve)
+        from ledger_export.core.errors import ConfigError
+        raise ConfigError(f"the sandbox needs the sandbox extra (pip install 'ledger-export[sandbox]'): {exc}") from None
+
+    serve_forever(port=8766 if args.port is None else args.port)
     return EXIT_OK
 
 
