@@ -68,25 +68,29 @@ def test_missing_mandatory_record(record):
 
 
 def test_an_export_must_declare_its_fiscal_year_and_accounts():
-    text = "".join(line + "\n" for line in GOOD.splitlines() if not line.startswith(("#RAR", "#KONTO")))
+    export = edit("#VER", "#UB 0 1930 100.00\n#VER")  # its balances make it an export, whatever its name
+    text = "".join(line + "\n" for line in export.splitlines() if not line.startswith(("#RAR", "#KONTO")))
     assert found(text, "x.se") == [("error", None, "missing-record"), ("error", None, "missing-record"),
-                                   ("error", 10, "undeclared-account"), ("error", 11, "undeclared-account")]
+                                   ("error", 8, "undeclared-account"), ("error", 12, "undeclared-account")]
 
 
-def test_records_out_of_order():
+def test_records_out_of_order_are_a_warning():
     text = edit('#KONTO 1930 "Företagskonto"\n', "") + '#KONTO 1930 "Företagskonto"\n'
-    assert found(text) == [("error", 15, "record-order")]
+    assert found(text) == [("warning", 15, "record-order")]
 
 
-def test_flagga_must_come_first():
+def test_flagga_must_come_first_and_is_reported_once():
     text = edit("#FLAGGA 0\n#PROGRAM \"Test\" 1.0\n", "#PROGRAM \"Test\" 1.0\n#FLAGGA 0\n")
-    assert found(text) == [("error", 1, "record-order"), ("error", 2, "record-order")]
+    assert found(text) == [("error", 1, "record-order")]
 
 
-def test_balance_records_are_forbidden_in_an_import_file_but_fine_in_an_export():
+def test_balance_records_make_an_export_and_a_name_that_says_import_is_only_a_warning():
     text = edit("#VER", "#IB 0 1930 50.00\n#UB 0 1930 150.00\n#VER")
-    assert found(text, "payouts.SI") == [("error", 11, "forbidden-record"), ("error", 12, "forbidden-record")]
     assert found(text, "export.se") == []
+    assert found(text, "<bytes>") == []
+    [finding] = validate(text.encode("cp437"), "payouts.SI")
+    assert (finding.severity, finding.line, finding.code) == ("warning", None, "file-name")
+    assert "export (type 4E) but is named .SI; §5.1 recommends .SE" in finding.message
 
 
 def test_a_label_outside_the_standard_is_a_warning():
@@ -146,7 +150,8 @@ def test_dates_outside_the_declared_fiscal_years_are_a_warning():
 def test_an_undeclared_account_is_a_warning_in_an_import_file_and_an_error_in_an_export():
     text = edit('#KONTO 3010 "Försäljning"\n', "")
     assert found(text, "x.si") == [("warning", 13, "undeclared-account")]
-    assert found(text, "x.se") == [("error", 13, "undeclared-account")]
+    export = text.replace("#VER", "#UB 0 1930 100.00\n#VER")
+    assert found(export, "x.se") == [("error", 14, "undeclared-account")]
 
 
 def test_texts_over_50_characters_are_a_warning():
@@ -299,3 +304,180 @@ def test_run_validate_json(tmp_path):
     assert run_validate([str(good)], as_json=True, out=out) == 0
     assert json.loads(out.getvalue()) == {"ok": True, "files": [
         {"file": str(good), "ok": True, "errors": 0, "warnings": 0, "findings": []}]}
+
+
+# -- issue 13: import or export by content, and what an importer minds ------------------------------------
+
+UB = "#UB 0 1930 100.00\n#VER"  # a balance: the file is an export, whatever its name
+
+
+def test_a_vouchers_only_file_named_se_is_judged_as_the_import_file_it_is():
+    text = "".join(line + "\n" for line in GOOD.splitlines() if not line.startswith(("#RAR", "#KONTO")))
+    findings = validate(text.encode("cp437"), "vouchers.se")
+    # no "#RAR/#KONTO missing" errors: an import file need not declare them; the name is a warning
+    assert [(f.severity, f.line, f.code) for f in findings] == [
+        ("warning", None, "file-name"), ("warning", 10, "undeclared-account"), ("warning", 11, "undeclared-account")]
+    assert "import file (type 4I) but is named .se; §5.1 recommends .SI" in findings[0].message
+
+
+def test_the_name_of_a_file_read_from_memory_or_with_another_extension_adds_nothing():
+    export = edit("#VER", UB)
+    for name in ("<bytes>", "x.txt", "SIE"):
+        assert found(GOOD, name) == [] and found(export, name) == []
+
+
+def test_omfattn_in_a_vouchers_only_file_is_forbidden_whatever_its_name():
+    text = edit("#KONTO 1930", "#OMFATTN 20250630\n#KONTO 1930")
+    for name in ("magenta.se", "x.si"):
+        findings = [f for f in validate(text.encode("cp437"), name) if f.severity == "error"]
+        assert [(f.line, f.code) for f in findings] == [(9, "forbidden-record")]
+        assert findings[0].message.startswith("#OMFATTN may not appear in a type 4I file")
+    assert found(text.replace("#VER", UB), "export.se") == []  # in an export it dates the balances
+
+
+def rtrans(added: str, then: str = '#TRANS 3010 {} -100.00 20250613 ""') -> str:
+    return edit('#TRANS 3010 {} -100.00 "" "Försäljning"\n', added + "\n" + then + "\n")
+
+
+def test_an_rtrans_and_its_trans_may_differ_in_date_text_and_signature():
+    # BL Administration writes the day and person who added the row on the #RTRANS only
+    assert found(rtrans('#RTRANS 3010 {} -100.00 20251007 "" "" "2 Christer Bengtsson"')) == []
+
+
+@pytest.mark.parametrize("added", ['#RTRANS 3011 {} -100.00', '#RTRANS 3010 {} -100.01',
+                                   '#RTRANS 3010 {1 "10"} -100.00'])
+def test_an_rtrans_whose_trans_books_another_account_amount_or_object_is_an_error(added):
+    assert ("error", 14, "rtrans") in found(rtrans(added))
+
+
+def test_an_escaped_quote_in_an_unquoted_field_is_a_quote_and_a_bare_one_is_an_error():
+    from ledger_export.sie.lexer import lex_line
+
+    record = lex_line('#PROSA \\"muu\\" 123', 4)
+    assert record is not None and record.problems == ()
+    assert [f.text for f in record.fields] == ['"muu"', "123"]
+    assert found(edit("#ORGNR", '#PROSA \\"muu\\"\n#ORGNR')) == []
+    assert found(edit("#ORGNR", '#PROSA hej"citat\n#ORGNR')) == [("error", 7, "syntax")]
+
+
+@pytest.mark.parametrize("amount, value", [(".20", "0.20"), ("-.20", "-0.20"), ("0.20", "0.20"), ("20", "20")])
+def test_an_amount_needs_a_decimal_point_not_a_digit_before_it(amount, value):
+    from decimal import Decimal
+
+    from ledger_export.sie.fields import parse_amount
+
+    assert parse_amount(amount) == (Decimal(value), None)
+    export = edit("#VER", f"#RES 0 3010 {amount}\n#VER")
+    assert found(export, "x.se") == []
+
+
+@pytest.mark.parametrize("amount", [".", "-.", "", "-", ".2.0"])
+def test_a_point_or_sign_without_digits_is_no_amount(amount):
+    from ledger_export.sie.fields import parse_amount
+
+    value, problem = parse_amount(amount)
+    assert value is None and problem is not None
+
+
+BUDGET = "".join(f"#PBUDGET 0 {p} 3010 -1666.00\n" for p in ("202501", "202502", "202503"))
+
+
+def test_pbudget_without_its_object_list_is_one_error_for_the_file_and_is_read_as_meant():
+    from ledger_export.sie.reader import read_sie
+
+    text = edit("#VER", BUDGET + "#VER")
+    findings = validate(text.encode("cp437"), "x.se")
+    assert [(f.severity, f.line, f.code) for f in findings] == [("error", 11, "malformed")]
+    assert findings[0].message.startswith("#PBUDGET is written without its object list (3 records, the first here)")
+    budgets = [b for b in read_sie(text.encode("cp437")).balances if b.kind == "PBUDGET"]
+    assert [(b.period, b.account, b.objects, str(b.amount)) for b in budgets] == [
+        ("202501", "3010", (), "-1666.00"), ("202502", "3010", (), "-1666.00"), ("202503", "3010", (), "-1666.00")]
+
+
+def test_pbudget_with_account_before_period_is_read_with_them_swapped_back():
+    from ledger_export.sie.reader import read_sie
+
+    swapped = BUDGET.replace("#PBUDGET 0 202501 3010", "#PBUDGET 0 3010 202501")  # BL Administration's layout
+    text = edit("#VER", swapped + "#PSALDO 0 202501 3010 -5.00\n#OIB 0 1930 5.00\n#VER")
+    findings = validate(text.encode("cp437"), "x.se")
+    assert [(f.line, f.message.split(" (")[0]) for f in findings] == [
+        (11, "#PBUDGET is written årsnr konto period saldo"), (12, "#PBUDGET is written without its object list"),
+        (14, "#PSALDO is written without its object list"), (15, "#OIB is written without its object list")]
+    assert {(b.kind, b.period, b.account, str(b.amount)) for b in read_sie(text.encode("cp437")).balances} == {
+        ("PBUDGET", "202501", "3010", "-1666.00"), ("PBUDGET", "202502", "3010", "-1666.00"),
+        ("PBUDGET", "202503", "3010", "-1666.00"), ("PSALDO", "202501", "3010", "-5.00"), ("OIB", "", "1930", "5.00")}
+
+
+def test_a_balance_with_its_object_list_is_not_read_differently():
+    text = edit("#VER", '#PBUDGET 0 202501 3010 {1 "10"} -1666.00\n#PBUDGET 0 202502 3010 {} -1.00\n#VER')
+    assert found(text, "x.se") == []
+
+
+def test_a_latin1_capital_beside_a_digit_in_a_pc8_file_is_an_encoding_error():
+    head = GOOD.encode("cp437")
+    objekt = b'#DIM 6 "Projekt"\n#OBJEKT 6 "\xc51" "\x86rsta"\n'  # "Å1" in Latin-1; "årsta" in CP437
+    findings = validate(head.replace(b"#VER", objekt + b"#VER"), "x.si")
+    assert [(f.severity, f.line, f.code) for f in findings] == [("error", 12, "encoding")]
+    assert "'Å1' reads as '┼1'" in findings[0].message
+    for digit_beside in (b'"1\xc5"', b'"1\xc4"', b'"\xd61"'):
+        assert found("", raw=head.replace(b'"Bank"', digit_beside)) == [("error", 13, "encoding")]
+
+
+def test_cp437_signs_beside_a_digit_are_not_taken_for_latin1():
+    # "÷" (F6, Latin-1 "ö") and "Σ" (E4, "ä") may stand beside a digit in CP437 text
+    assert found("", raw=GOOD.encode("cp437").replace(b'"Bank"', b'"10\xf62 \xe410"')) == []
+
+
+TYPE3 = """#FLAGGA 0
+#PROGRAM "Test" 1.0
+#FORMAT PC8
+#GEN 20250701
+#SIETYP 3
+#FNAMN "Bolaget AB"
+#ADRESS "Anna" "Gatan 1" "111 11 Stad"
+#RAR 0 20250101 20251231
+#KONTO 1930 "Företagskonto"
+#IB 0 1930 100.00
+#UB 0 1930 150.00
+"""
+
+
+def test_spec_letter_defects_no_importer_minds_are_warnings_and_exit_0(tmp_path):
+    text = TYPE3.replace('#KONTO 1930 "Företagskonto"\n', "#KTYP 1930 T\n") + '#KONTO 1930 "Företagskonto"\n'
+    findings = validate(text.encode("cp437"), "x.se")
+    assert [(f.severity, f.line, f.code) for f in findings] == [
+        ("warning", None, "missing-record"),   # #OMFATTN (type 3), mandatory by §6 only
+        ("warning", 7, "malformed"),           # #ADRESS without its telephone number
+        ("warning", 9, "record-order"),        # #KTYP before its #KONTO
+        ("warning", 12, "record-order"),       # #KONTO after the balances (Mamut)
+    ]
+    assert findings[0].message.startswith("#OMFATTN is missing; §6 asks for it in a type 3 file, but no import")
+    path = tmp_path / "mamut.se"
+    path.write_bytes(text.encode("cp437"))
+    out = io.StringIO()
+    assert run_validate([str(path)], as_json=False, out=out) == 0
+    assert out.getvalue().endswith(f"{path}: 0 error(s), 4 warning(s)\n")
+
+
+def test_a_type_1_file_without_sru_codes_is_a_warning():
+    text = TYPE3.replace("#SIETYP 3", "#SIETYP 1").replace('"111 11 Stad"', '"111 11 Stad" "08-123"').replace(
+        "#IB", "#SRU 1930 7281\n#SRU 1940\n#IB")
+    assert found(text, "x.se") == [("warning", 11, "malformed")]  # an #SRU without its code
+    without = text.replace("#SRU 1930 7281\n#SRU 1940\n", "")
+    assert found(without, "x.se") == [("warning", None, "missing-record")]
+
+
+def test_an_import_breaking_defect_in_a_type_3_file_is_still_an_error():
+    assert ("error", 10, "amount") in found(TYPE3.replace("#IB 0 1930 100.00", "#IB 0 1930 100,00"), "x.se")
+    assert ("error", None, "missing-record") in found(TYPE3.replace("#RAR 0 20250101 20251231\n", ""), "x.se")
+
+
+def test_our_own_demo_export_validates_without_a_single_finding(tmp_path):
+    import subprocess
+    import sys
+
+    demo = subprocess.run([sys.executable, "-m", "ledger_export", "demo"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    [sie] = sorted(tmp_path.glob("demo/*/*.si"))
+    assert validate(sie.read_bytes(), sie.name) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import PurePath
 
 from ledger_export.sie import rules
 from ledger_export.sie.model import ERROR, WARNING, SieFile, SieFinding, SieRecord
@@ -12,8 +13,12 @@ from ledger_export.sie.model import ERROR, WARNING, SieFile, SieFinding, SieReco
 # character followed by accented letters ("├Ñ" for "å"): never Swedish text.
 _UTF8 = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 # å ä ö Å Ä Ö é in Latin-1/Windows-1252 next to a letter; in CP437 these bytes
-# are σ Σ ÷ ┼ ─ ╓ Θ, which do not stand inside Swedish words.
-_LATIN1 = re.compile(rb"[A-Za-z][\xe5\xe4\xf6\xc5\xc4\xd6\xe9]|[\xe5\xe4\xf6\xc5\xc4\xd6\xe9][a-z]")
+# are σ Σ ÷ ┼ ─ ╓ Θ, which do not stand inside Swedish words. Next to a digit
+# only Å Ä Ö: an object or account name such as "Å1" ("┼1" in CP437) is no word,
+# so the letter rule alone misses it, while "÷" or "Σ" beside a digit may be
+# meant (10÷2); the box-drawing ┼ ─ ╓ beside a digit never is.
+_LATIN1 = re.compile(rb"[A-Za-z][\xe5\xe4\xf6\xc5\xc4\xd6\xe9]|[\xe5\xe4\xf6\xc5\xc4\xd6\xe9][a-z]"
+                     rb"|[0-9][\xc5\xc4\xd6]|[\xc5\xc4\xd6][0-9]")
 
 
 def _lines_matching(data: bytes, pattern: re.Pattern[bytes],
@@ -60,11 +65,29 @@ def _first(records: tuple[SieRecord, ...], label: str) -> SieRecord | None:
     return next((r for r in records if r.label == label), None)
 
 
+def check_kind(file: SieFile, kind: str, name: str) -> Iterator[SieFinding]:
+    """A name whose extension says the other kind: a warning, since §5.1 leaves names free."""
+    expected = rules.extension_disagrees(kind, name)
+    if expected is None:
+        return
+    what = ("holds balance records, so it is an export" if kind == "4E" else
+            "holds no balance records, so it is an import file" if kind == "4I" else "is an export")
+    yield SieFinding(WARNING, None, "file-name", (
+        f"the file {what} (type {kind}) but is named {PurePath(name).suffix}; §5.1 recommends "
+        f"{expected.upper()} for it, and a program that goes by the name may refuse it"))
+
+
 def check_records(file: SieFile, kind: str) -> Iterator[SieFinding]:
     """Mandatory, forbidden and unknown records for the file's type (§6, §7.2)."""
     present = {r.label for r in file.records}
     for label in rules.MANDATORY[kind]:
-        if label not in present:
+        if label in present:
+            continue
+        if label in rules.INFORMATIVE:
+            yield SieFinding(WARNING, None, "missing-record", (
+                f"{label} is missing; §6 asks for it in a type {kind} file, but no import needs "
+                f"it ({'it only dates the balances' if label == '#OMFATTN' else 'SRU codes serve a tax return'})"))
+        else:
             yield SieFinding(ERROR, None, "missing-record", f"{label} is missing; it is mandatory in "
                                                             f"a type {kind} file (§6)")
     seen: dict[str, list[int]] = {}  # label -> [first line, count]
@@ -74,7 +97,7 @@ def check_records(file: SieFile, kind: str) -> Iterator[SieFinding]:
     for label, (line, count) in seen.items():
         times = f" ({count} records, the first here)" if count > 1 else ""
         if label in rules.KNOWN:
-            why = " (the .si extension marks an import file, §5.1)" if kind == "4I" else ""
+            why = " (a type 4 file without balance records is an import file)" if kind == "4I" else ""
             yield SieFinding(ERROR, line, "forbidden-record",
                              f"{label} may not appear in a type {kind} file{why}{times}")
         elif label.startswith("#"):
@@ -86,7 +109,14 @@ def check_records(file: SieFile, kind: str) -> Iterator[SieFinding]:
 
 
 def check_order(file: SieFile) -> Iterator[SieFinding]:
-    """§5.12: flag record, identification, chart of accounts, then balances and vouchers."""
+    """§5.12: flag record, identification, chart of accounts, then balances and vouchers.
+
+    #FLAGGA anywhere but first is an error: an importing program marks the
+    file as read by setting the flag of its first record (§7.4, §11). The
+    order of the other groups is a warning: a reader collects the chart before
+    it books (Mamut writes #KONTO after #IB and is read everywhere), so the
+    spec's letter is broken but nothing goes wrong.
+    """
     records = file.records
     if records and records[0].label != "#FLAGGA":
         yield SieFinding(ERROR, records[0].line, "record-order",
@@ -96,7 +126,7 @@ def check_order(file: SieFile) -> Iterator[SieFinding]:
     late_count: dict[str, int] = {}
     for record in records:
         group = rules.GROUPS.get(record.label)
-        if group is None:
+        if group is None or record.label == "#FLAGGA":  # a late #FLAGGA is reported above
             continue
         if latest is not None and group[0] < rules.GROUPS[latest.label][0]:
             late.setdefault(record.label, (record, latest))
@@ -106,7 +136,7 @@ def check_order(file: SieFile) -> Iterator[SieFinding]:
     for label, (record, after) in late.items():
         count = late_count[label]
         times = f" ({count} records, the first here)" if count > 1 else ""
-        yield SieFinding(ERROR, record.line, "record-order", (
+        yield SieFinding(WARNING, record.line, "record-order", (
             f"{label} ({rules.GROUPS[label][1]}) comes after {after.label} on line {after.line} "
             f"({rules.GROUPS[after.label][1]}); §5.12 orders flag, identification, chart of accounts, "
             f"balances and vouchers{times}"))

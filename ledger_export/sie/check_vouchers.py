@@ -70,6 +70,8 @@ def check_accounts(file: SieFile, kind: str) -> Iterator[SieFinding]:
 
     def use(account: str, line: int, label: str) -> None:
         line0, label0, count = first_use.get(account, (line, label, 0))
+        if line < line0:  # rows are counted before balances, which come first in the file
+            line0, label0 = line, label
         first_use[account] = (line0, label0, count + 1)
 
     for voucher in file.vouchers:

@@ -13,13 +13,15 @@ from datetime import date
 from decimal import Decimal
 
 # [0-9], not \d: a SIE field is ASCII digits, and Decimal()/int() would read other scripts' digits too.
-_AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]*))?")
+# §5.9 asks for a decimal point and at most two decimals, not for a digit before the point:
+# ".20" and "-.20" are 0.20 and -0.20, and real exports write "#RES 0 8999 .20".
+_AMOUNT = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
 _NUMBER = re.compile(r"-?[0-9]+")
 
 
 def parse_amount(text: str) -> tuple[Decimal | None, str | None]:
     m = _AMOUNT.fullmatch(text)
-    if not m:
+    if not m or not (m.group(2) or m.group(3)):  # a digit on one side of the point at least
         return None, f"amount {text!r} is not a number written with a decimal point"
     value = Decimal(text)
     if m.group(1) == "+":

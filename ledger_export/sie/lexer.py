@@ -1,10 +1,10 @@
 """SIE lines into records and fields (§5.3-5.7).
 
 Fields are separated by spaces or tabs; a field may be quoted, and inside
-quotes ``\\"`` is a quote. There is no escape for the backslash itself, so a
-backslash before anything but a quote is an ordinary character. ``{...}``
-is an object list (or, alone on a line, the start or end of a voucher's
-rows). Problems are collected per record, never raised: a validator wants
+any field, quoted or not, ``\\"`` is a quote (§5.7). There is no escape for
+the backslash itself, so a backslash before anything but a quote is an
+ordinary character. ``{...}`` is an object list (or, alone on a line, the
+start or end of a voucher's rows). Problems are collected per record, never raised: a validator wants
 every one of them with its line number.
 
 Within one ``lex`` call, equal short fields and labels are one object: an
@@ -144,7 +144,10 @@ def lex_line(line: str, number: int, shared: Shared | None = None) -> SieRecord 
         else:
             text, i = _plain(line, i, "")
             if '"' in text:
-                problems.append(f"quote inside an unquoted field: {text[:20]!r}")
+                # §5.7: a quote inside any field, quoted or not, is written \"
+                if '"' in text.replace('\\"', ""):
+                    problems.append(f"quote inside an unquoted field without its backslash: {text[:20]!r}")
+                text = text.replace('\\"', '"')
             fields.append(_field(table, text))
     return SieRecord(number, label, tuple(fields), tuple(problems))
 

@@ -20,7 +20,8 @@ from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.sie import checksum
 from ledger_export.sie import fields
 from ledger_export.sie.lexer import lex
-from ledger_export.sie.model import ERROR, SieBalance, SieError, SieFile, SieFinding, SieRecord, SieTrans, SieVoucher
+from ledger_export.sie.model import (ERROR, WARNING, SieBalance, SieError, SieField, SieFile, SieFinding,
+                                     SieRecord, SieTrans, SieVoucher)
 from ledger_export.sie.record_fields import FieldReader
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -29,6 +30,10 @@ SIZE_LIMIT = 256 * MB
 
 ROWS = ("#TRANS", "#RTRANS", "#BTRANS")
 BALANCES = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
+# Balance records with an object list, and where it stands (§11).
+OBJECT_LIST_AT = {"#OIB": 2, "#OUB": 2, "#PSALDO": 3, "#PBUDGET": 3}
+_SPEC_LAYOUT = {"#OIB": "årsnr konto {objekt} saldo", "#OUB": "årsnr konto {objekt} saldo",
+                "#PSALDO": "årsnr period konto {objekt} saldo", "#PBUDGET": "årsnr period konto {objekt} saldo"}
 
 
 class _Values(TypedDict, total=False):
@@ -52,8 +57,19 @@ class _Values(TypedDict, total=False):
     ksumma: int | None
 
 
-def _same_row(t: SieTrans) -> tuple[str, tuple[tuple[str, str], ...], Decimal, date | None, str, Decimal | None]:
-    return (t.account, t.objects, t.amount, t.date, t.text, t.quantity)
+def _same_row(t: SieTrans) -> tuple[str, tuple[tuple[str, str], ...], Decimal]:
+    """What an #RTRANS and its #TRANS must agree on: what is booked where.
+
+    Not the row date, text or signature: BL Administration writes the #RTRANS
+    with the day and the person who added it and the #TRANS with the voucher's
+    date, and a reader of either books the same amount on the same account.
+    """
+    return (t.account, t.objects, t.amount)
+
+
+def _is_period(text: str) -> bool:
+    """YYYYMM, as #PSALDO and #PBUDGET write their period."""
+    return len(text) == 6 and fields.parse_date(text + "01")[1] is None
 
 
 class _Reader(FieldReader):
@@ -69,6 +85,8 @@ class _Reader(FieldReader):
         self.rows: dict[str, list[SieTrans]] = {k: [] for k in ROWS}
         self.complete = True
         self.pending_rtrans: SieTrans | None = None
+        # (label, account and period swapped) -> [first line, count] of balances without an object list
+        self.without_objects: dict[tuple[str, bool], list[int]] = {}
 
     # -- records ------------------------------------------------------------------------
 
@@ -97,6 +115,7 @@ class _Reader(FieldReader):
             self.problem(self.voucher.line, "block", "#VER is not followed by its rows in { }")
             self.voucher = replace(self.voucher, has_block=False)
             self.close_voucher()
+        record = self.balance_layout(record)
         if not self.check_fields(record):
             if label in ROWS:
                 self.complete = False
@@ -154,8 +173,9 @@ class _Reader(FieldReader):
         if kind not in ("T", "S", "K", "I"):
             self.problem(r.line, "malformed", f"#KTYP {account}: type {kind!r} is not T, S, K or I")
         if account not in self.values["accounts"]:
+            # The spec's letter (§11 #KTYP); a reader that collects the chart first does not mind.
             self.problem(r.line, "record-order", f"#KTYP {account}: the account's #KONTO must come "
-                                                 "before its #KTYP")
+                                                 "before its #KTYP", WARNING)
         self.values["account_types"][account] = kind
 
     def read_sru(self, r: SieRecord) -> None:
@@ -185,7 +205,7 @@ class _Reader(FieldReader):
         period = ""
         if r.label in ("#PSALDO", "#PBUDGET"):
             period = self.text(r, 1)
-            if len(period) != 6 or fields.parse_date(period + "01")[1]:
+            if not _is_period(period):
                 self.problem(r.line, "date", f"{r.label}: period {period!r} is not written YYYYMM")
             at = 2
         account = self.account(r, at)
@@ -198,6 +218,35 @@ class _Reader(FieldReader):
         if year is not None and account is not None and objects is not None and amount is not None:
             self.balances.append(SieBalance(r.label[1:], year, account, amount, r.line, period,
                                             objects, quantity))
+
+    def balance_layout(self, r: SieRecord) -> SieRecord:
+        """A balance record written without its object list, as the spec would have it.
+
+        BL Administration writes "#PBUDGET 0 1119 201701 -1666.00": no object
+        list, and the account before the period. Read by the spec, every such
+        line lacks its amount; the file has one defect, reported once per label
+        (in finish), and its balances are still read as meant. Only the fields
+        read change: ``records`` keeps the line as written, for #KSUMMA.
+        """
+        at = OBJECT_LIST_AT.get(r.label)
+        if at is None or len(r.fields) <= at or any(f.objects is not None for f in r.fields):
+            return r
+        fields = list(r.fields)
+        swapped = at == 3 and not _is_period(fields[1].text) and _is_period(fields[2].text)
+        if swapped:
+            fields[1], fields[2] = fields[2], fields[1]
+        fields.insert(at, SieField("", objects=()))
+        self.without_objects.setdefault((r.label, swapped), [r.line, 0])[1] += 1
+        return replace(r, fields=tuple(fields))
+
+    def report_layouts(self) -> None:
+        for (label, swapped), (line, count) in self.without_objects.items():
+            times = f"{count} records, the first here" if count > 1 else "1 record"
+            written = "årsnr konto period saldo" if swapped else "without its object list"
+            self.problem(line, "malformed", (
+                f"{label} is written {written} ({times}); §11 writes {label} {_SPEC_LAYOUT[label]}, "
+                "with {} for no objects. Read here as meant, but a program that follows the spec "
+                "misreads or refuses every one of these records"))
 
     # -- vouchers -------------------------------------------------------------------------
 
@@ -223,7 +272,7 @@ class _Reader(FieldReader):
         self.rows[r.label].append(row)
 
     def check_rtrans(self, row: SieTrans | None) -> None:
-        """§11 #RTRANS: an added row is written again, identically, as the #TRANS right after it.
+        """§11 #RTRANS: an added row is written again as the #TRANS right after it.
 
         ``row`` is the row after the last one, None at the end of the voucher.
         """
@@ -233,7 +282,8 @@ class _Reader(FieldReader):
             return
         if row is None or row.kind != "TRANS" or _same_row(row) != _same_row(added):
             self.problem(added.line, "rtrans", f"#RTRANS {added.account} {added.amount} is not directly "
-                                               "followed by an identical #TRANS (§11)")
+                                               "followed by a #TRANS of the same account, objects and "
+                                               "amount (§11)")
 
     def close_voucher(self) -> None:
         self.check_rtrans(None)
@@ -246,6 +296,7 @@ class _Reader(FieldReader):
 
     def finish(self) -> None:
         self.report_odd_accounts()
+        self.report_layouts()
         if self.in_block:
             assert self.voucher is not None, "a block is opened only after a #VER"
             self.problem(self.voucher.line, "block", "the rows of this voucher are never closed with '}'")

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from ledger_export.sie import fields
-from ledger_export.sie.model import ERROR, FindingSeverity, SieField, SieFinding, SieRecord
+from ledger_export.sie.model import ERROR, WARNING, FindingSeverity, SieField, SieFinding, SieRecord
 
 # Fields that must be present, by label (§12: the bold fields). "{}" marks an object list.
 MANDATORY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -34,6 +34,10 @@ MANDATORY_FIELDS: dict[str, tuple[str, ...]] = {
     "#UNDERDIM": ("dimensionsnr", "namn", "superdimension"), "#VALUTA": ("valutakod",),
     "#VER": ("serie", "vernr", "verdatum"), "#KSUMMA": (),
 }
+# Records no import books from: a contact address, free text, the SRU code a tax
+# return maps an account to. A mandatory field missing there breaks the spec's
+# letter (Mamut writes #ADRESS without a telephone number) but no import: a warning.
+INFORMATIVE = ("#ADRESS", "#PROSA", "#SRU")
 # Mandatory fields that must also hold a value, not just "" (§5.15).
 NOT_EMPTY = {"#FLAGGA": 1, "#FORMAT": 1, "#GEN": 1, "#SIETYP": 1, "#FNAMN": 1, "#ORGNR": 1,
              "#PROGRAM": 1, "#RAR": 3, "#KONTO": 1, "#KTYP": 2, "#SRU": 2, "#DIM": 1,
@@ -127,15 +131,17 @@ class FieldReader:
         names = MANDATORY_FIELDS.get(record.label)
         if names is None:
             return True
+        severity: FindingSeverity = WARNING if record.label in INFORMATIVE else ERROR
         if len(record.fields) < len(names):
             missing = ", ".join(names[len(record.fields):])
-            self.problem(record.line, "malformed", f"{record.label}: mandatory field missing: {missing}")
+            self.problem(record.line, "malformed", f"{record.label}: mandatory field missing: {missing}",
+                         severity)
             return False
         for index in range(NOT_EMPTY.get(record.label, 0)):
             field = record.fields[index]
             if field.objects is None and not field.text.strip():
                 self.problem(record.line, "malformed", f"{record.label}: mandatory field "
-                                                       f"'{names[index]}' is empty")
+                                                       f"'{names[index]}' is empty", severity)
                 return False
         return True
 

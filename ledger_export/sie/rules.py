@@ -53,12 +53,21 @@ NEVER_QUOTED = ("#FLAGGA", "#SIETYP", "#ORGNR", "#FORMAT")
 TEXT_LIMIT = 50  # Fortnox cuts voucher and transaction texts here
 
 
-def file_kind(file: SieFile, name: str) -> str:
-    """1, 2, 3, 4I (import, .si) or 4E (export, .se).
+# Balance records: only an export (1, 2, 3, 4E) has them; an import file (4I) may not (§6).
+BALANCES = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
 
-    #SIETYP 4 does not say which; §5.1 names import files .SI and exports
-    .SE, so the extension decides. Without a telling extension (bytes from
-    memory), a file with balance records is an export, one without is an import.
+# §6 marks these "●" but no importer needs them: #OMFATTN only dates the balances, and
+# #SRU codes serve a tax return, not the books. Missing, they are a warning.
+INFORMATIVE = ("#OMFATTN", "#SRU")
+
+
+def file_kind(file: SieFile) -> str:
+    """1, 2, 3, 4I (import) or 4E (export), from what the file holds.
+
+    #SIETYP 4 does not say which, and §5.1 leaves the name free (it only
+    recommends .SI for imports and .SE for exports), so the content decides:
+    an export carries the balances of its years (§5.16: #UB of the current
+    year is always there), an import file carries vouchers only.
     """
     sie_type = file.sie_type if file.sie_type in (1, 2, 3, 4) else None
     if sie_type is None:
@@ -68,9 +77,14 @@ def file_kind(file: SieFile, name: str) -> str:
         sie_type = 4 if file.vouchers else 1
     if sie_type != 4:
         return str(sie_type)
+    return "4E" if any(r.label in BALANCES for r in file.records) else "4I"
+
+
+def extension_disagrees(kind: str, name: str) -> str | None:
+    """The extension §5.1 recommends for ``kind``, when ``name`` has the other one; else None."""
     suffix = PurePath(name).suffix.lower()
-    if suffix == ".si":
-        return "4I"
-    if suffix == ".se":
-        return "4E"
-    return "4E" if file.balances else "4I"
+    if suffix == ".si" and kind != "4I":
+        return ".se"
+    if suffix == ".se" and kind == "4I":
+        return ".si"
+    return None

@@ -22,16 +22,18 @@ from ledger_export.sie.reader import file_bytes, read_sie
 def validate(data: bytes, name: str = "<bytes>") -> list[SieFinding]:
     """All findings for ``data``, ordered by line (whole-file findings first).
 
-    ``name`` matters beyond messages: its extension tells an import file
-    (.si, type 4I) from an export (.se, 4E), and they have different rules.
+    Import files (type 4I) and exports (4E) have different rules; the content
+    tells which (rules.file_kind), and ``name`` only adds a warning when its
+    extension says the other.
     """
     try:
         file = read_sie(data, name)
     except SieError as exc:
         return [SieFinding(ERROR, None, "unreadable", str(exc))]
-    kind = rules.file_kind(file, name)
+    kind = rules.file_kind(file)
     findings = [
         *file.findings,
+        *check_file.check_kind(file, kind, name),
         *check_file.check_encoding(data, file),
         *check_file.check_records(file, kind),
         *check_file.check_order(file),
