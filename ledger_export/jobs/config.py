@@ -16,6 +16,7 @@ from ledger_export.amili.settings import AmiliSettings, read_amili
 from ledger_export.core.errors import ConfigError
 from ledger_export.core.input_files import MB, read_regular_file
 from ledger_export.core.settings import Company, OutputSettings, Table, read_company, read_output
+from ledger_export.jobs.fortnox_settings import FortnoxPosting, read_posting
 from ledger_export.ledger import settings as ledger_settings
 from ledger_export.ledger.settings import LedgerSettings
 from ledger_export.sie import settings as sie_settings
@@ -34,6 +35,7 @@ class Config:
     output: OutputSettings = field(default_factory=OutputSettings)
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     sie: SieSettings = field(default_factory=SieSettings)
+    fortnox: FortnoxPosting = field(default_factory=FortnoxPosting)
     source: str | None = None
 
 
@@ -57,10 +59,19 @@ def from_dict(doc: Mapping[str, Any], *, source: str | None = None,
         output=read_output(root.table("output")),
         ledger=ledger_settings.parse(root),
         sie=sie_settings.parse(root),
+        fortnox=_fortnox(root),
         source=source,
     )
     root.finish()
     return config
+
+
+def _fortnox(root: Table) -> FortnoxPosting:
+    t = root.table("fortnox")
+    posting = read_posting(t)
+    # The HTTP client's keys (base_url, auth_url, token_file, tenant_id) are read here too, once merged.
+    t.finish()
+    return posting
 
 
 def load(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Config:
