@@ -66,15 +66,20 @@ def _refusal(found: Sequence[Invoice], amount: Decimal, planned: Decimal) -> str
 
 
 def plan_settlements(books: FortnoxBooks, posting: FortnoxPosting, settings: LedgerSettings, data: PeriodData,
-                     payouts: Sequence[Payout]) -> tuple[dict[str, tuple[Settlement, ...]], tuple[Finding, ...]]:
-    """Payout id -> the invoice payments it makes; and a warning for every line left on the receivable."""
+                     payouts: Sequence[Payout], unpaid: Mapping[str, Decimal] | None = None,
+                     ) -> tuple[dict[str, tuple[Settlement, ...]], tuple[Finding, ...]]:
+    """Payout id -> the invoice payments it makes; and a warning for every line left on the receivable.
+
+    ``unpaid``: invoice -> what vouchers already in Fortnox have planned to pay
+    on it and is not paid yet (Fortnox's balance does not show it).
+    """
     receivable = receivable_account(settings)
     if not posting.settle_invoices or receivable is None:
         return {}, ()
     amap = AccountMap(settings)
     plans: dict[str, tuple[Settlement, ...]] = {}
     findings: list[Finding] = []
-    planned: dict[str, Decimal] = {}  # invoice -> already planned by this run (one invoice, two payouts)
+    planned = dict(unpaid or {})  # invoice -> planned and not yet paid (one invoice, two payouts)
     for payout in payouts:
         assert payout.payout_date is not None, "build_ledger refuses a payout without payout_date"
         by_key: dict[str, Decimal] = {}

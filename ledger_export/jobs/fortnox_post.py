@@ -148,20 +148,25 @@ def prepare(books: FortnoxBooks, posting: FortnoxPosting, settings: LedgerSettin
     findings: list[Finding] = []
     plans: dict[str, tuple[Settlement, ...]] = {}
     fresh: list[Payout] = []
+    unpaid: dict[str, Decimal] = {}
     for pid, payout in by_id.items():
         voucher = actions.get(pid, PayoutActions()).voucher
         if voucher is not None and voucher.status in ("pending", "confirmed"):
-            # Posted (or perhaps posted) already: its voucher was built with the plan it recorded.
+            # Posted (or perhaps posted) already: its voucher was built with the plan it recorded,
+            # payments not yet made (absent) included: they are asked for again.
             kept = [(a.invoice or "", a.amount or ZERO, a.day or voucher.day or date.min)
-                    for a in actions[pid].payments if a.status != "absent"]
+                    for a in actions[pid].payments]
             if kept:
                 plans[pid] = recorded_plan(kept)
+            for a in actions[pid].payments:
+                if a.status in ("planned", "absent") and a.invoice is not None and a.amount is not None:
+                    unpaid[a.invoice] = unpaid.get(a.invoice, ZERO) + a.amount
             if voucher.etag != payout.etag:
                 findings.append(Finding("drift", WARNING, f"payout {pid} changed at Amili since its voucher was "
                                         f"posted to Fortnox (run {voucher.run_id}); check that voucher", pid))
         else:
             fresh.append(payout)
-    new_plans, settle_findings = plan_settlements(books, posting, settings, data, fresh)
+    new_plans, settle_findings = plan_settlements(books, posting, settings, data, fresh, unpaid)
     plans.update(new_plans)
     vouchers = ledger.vouchers
     receivable = receivable_account(settings)
@@ -207,8 +212,11 @@ class _Poster:
     mode_of_payment: str
     posted: list[str] = field(default_factory=list)
 
-    def ask(self, action_id: int, what: str, call: Callable[[], Any]) -> Any:
-        """One write: the action is pending (committed) before; absent if refused; pending if unanswered."""
+    def ask(self, action_id: int, what: str, call: Callable[[], Any], *, creates: bool = True) -> Any:
+        """One write: the action is pending (committed) before; absent if refused; pending if unanswered.
+
+        ``creates``: False for bookkeeping a payment that exists: refused, it stays confirmed, not bookkept.
+        """
         try:
             return call()
         except OutcomeUnknownError as exc:
@@ -216,7 +224,8 @@ class _Poster:
                 f"Fortnox did not answer whether it made the {what} ({exc}); the register notes it as "
                 f"unknown: run the same command again, it looks in Fortnox first and posts nothing twice") from exc
         except LedgerExportError as exc:
-            self.register.set(action_id, "absent")
+            if creates:
+                self.register.set(action_id, "absent")
             raise PostingStoppedError(f"Fortnox refused the {what}: {exc}; what was posted before it is in the "
                                       f"register, and the same command carries on from here") from exc
 
@@ -281,7 +290,8 @@ class _Poster:
                     continue
             assert number is not None
             paid = number
-            self.ask(payment.id, f"bookkeeping of payment {paid}", lambda: self.books.bookkeep_payment(paid))
+            self.ask(payment.id, f"bookkeeping of payment {paid}", lambda: self.books.bookkeep_payment(paid),
+                     creates=False)
             self.register.set(payment.id, "confirmed", bookkept=True)
 
 
