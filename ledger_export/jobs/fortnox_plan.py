@@ -142,6 +142,3 @@ def settled_voucher(voucher: Voucher, settlements: Sequence[Settlement], receiva
 def recorded_plan(payments: Sequence[tuple[str, Decimal, date]]) -> tuple[Settlement, ...]:
     return tuple(Settlement(invoice, amount, day) for invoice, amount, day in payments)
 
-
-def plans_total(plans: Mapping[str, Sequence[Settlement]]) -> Decimal:
-    return sum((s.amount for ps in plans.values() for s in ps), ZERO)

@@ -329,10 +329,3 @@ def postings(register: FortnoxRegister, payout_ids: Sequence[str]) -> dict[str, 
         }
     return out
 
-
-def describe_error(exc: BaseException) -> str:
-    return printable(str(exc))
-
-
-def total_settled(plans: Mapping[str, Sequence[Settlement]]) -> Decimal:
-    return sum((s.amount for ps in plans.values() for s in ps), ZERO)
