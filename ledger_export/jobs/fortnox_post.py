@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_export.amili.models import Payout, PeriodData
-from ledger_export.core.errors import LedgerExportError, OutcomeUnknownError, printable
+from ledger_export.core.errors import LedgerExportError, OutcomeUnknownError
 from ledger_export.core.money import ZERO, format_amount
 from ledger_export.jobs.fortnox_books import FortnoxBooks, VoucherRef, VoucherRow
 from ledger_export.jobs.fortnox_check import Readiness, check_books
