@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger_export.core.version import __version__
 from ledger_export.core.errors import LedgerExportError
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # each command imports its modules when it runs; these names 
     from ledger_export.core.period import Period
     from ledger_export.core.progress import Progress
     from ledger_export.jobs.config import Config
+    from ledger_export.jobs.fortnox_books import FortnoxBooks
     from ledger_export.jobs.export import GenerationChoice
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STRICT, EXIT_EXPORTED_BEFORE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
@@ -110,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fetch only payouts created since the last --since-last run of this period "
                         "(minus a day's overlap); implies --only-new unless --force")
     _add_output_flags(p)
+    _add_export_target(p)
     p.set_defaults(handler=_cmd_export)
+
+    _add_fortnox_commands(sub)
 
     p = sub.add_parser("init", help="write a commented starter configuration file",
                        description="Write a starter ledger-export.toml with every setting, its default "
@@ -281,6 +285,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if args.outputs is not None:
         choose(args.outputs)  # a usage error (exit 2) comes before the configuration is read
+    to = _export_target(args)
     config = _load_config(args)
     given = any((args.period, args.quarter, args.date_from, args.date_to))
     period = _period(args) if given or not args.from_raw else None
@@ -288,9 +293,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
                             strict=args.strict, generated=_gen_date(args.gen_date),
                             from_raw=Path(args.from_raw) if args.from_raw else None, dry_run=args.dry_run,
                             only_new=args.only_new, force=args.force, since_last=args.since_last,
-                            outputs=args.outputs)
+                            outputs=args.outputs, to="fortnox" if to == "fortnox" else "sie")
     try:
-        result = export(config, period, options, progress=_progress(args))
+        result = export(config, period, options, progress=_progress(args),
+                        books=_fortnox_books(config) if to == "fortnox" else None)
     except ReconciliationFailed as exc:
         _say(args, exc.summary)
         raise
@@ -410,6 +416,81 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from ledger_export.sie.validate import run_validate
 
     return run_validate(args.files, as_json=args.json, out=sys.stdout)
+
+
+# -- Fortnox: export --to fortnox, fortnox check, fortnox status ------------------------
+
+
+TARGETS = ("sie", "fortnox")
+
+
+def _add_export_target(p: argparse.ArgumentParser) -> None:
+    # `--to fortnox` as the issue writes it: --to is also a date range's last day, so a target name
+    # given there is taken as the target (no date is called sie or fortnox).
+    p.add_argument("--target", choices=TARGETS, default=None,
+                   help="where the vouchers go (also written --to sie|fortnox): an SIE 4 file (default), or "
+                        "straight into Fortnox ([fortnox] series), each self-invoice attached, customer invoices "
+                        "settled if configured; with --dry-run, every Fortnox check runs and nothing is posted")
+
+
+def _export_target(args: argparse.Namespace) -> str:
+    from ledger_export.core.errors import PeriodError
+
+    if args.date_to in TARGETS:
+        if args.target not in (None, args.date_to):
+            raise PeriodError(f"--to {args.date_to} and --target {args.target} contradict each other")
+        args.target, args.date_to = args.date_to, None
+    target: str = args.target or "sie"
+    return target
+
+
+def _add_fortnox_commands(sub: Any) -> None:
+    p = sub.add_parser("fortnox", help="the Fortnox connection: check it, or compare it with the register",
+                       description="Check that Fortnox is ready for a run, or list what the register says "
+                                   "was posted to Fortnox beside what Fortnox holds.")
+    fortnox = p.add_subparsers(dest="fortnox_command", metavar="COMMAND", required=True)
+    c = fortnox.add_parser("check", help="run every check a Fortnox run makes before it posts; post nothing",
+                           description="Company (organisation number), financial years, accounts, voucher "
+                                       "series, mode of payment and scopes; every problem is listed.")
+    c.add_argument("--period", metavar="YYYY-MM", help="also check the financial year of this month")
+    _add_source_flags(c)
+    _add_output_flags(c)
+    c.set_defaults(handler=_cmd_fortnox_check)
+    st = fortnox.add_parser("status", help="what the register says was posted beside what Fortnox holds",
+                            description="Every voucher, file, connection and payment the register records for "
+                                        "the period, checked in Fortnox; differences are listed (exit 1).")
+    st.add_argument("--period", metavar="YYYY-MM", required=True, help="the month whose Fortnox runs to compare")
+    _add_source_flags(st)
+    _add_output_flags(st)
+    st.set_defaults(handler=_cmd_fortnox_status)
+
+
+def _fortnox_books(config: Config) -> FortnoxBooks:
+    """The Fortnox company of ``config``, through the HTTP client (connected by the client's adapter)."""
+    from ledger_export.jobs.fortnox_export import NotConnectedError
+
+    raise NotConnectedError("ledger-export is not connected to Fortnox yet (run `ledger-export fortnox login`)",
+                            key="fortnox")
+
+
+def _cmd_fortnox_check(args: argparse.Namespace) -> int:
+    from ledger_export.core.period import month
+    from ledger_export.jobs.fortnox_status import fortnox_check
+
+    config = _load_config(args)
+    period = month(args.period) if args.period else None
+    _say(args, fortnox_check(config, _fortnox_books(config), period))
+    return EXIT_OK
+
+
+def _cmd_fortnox_status(args: argparse.Namespace) -> int:
+    from ledger_export.core.period import month
+    from ledger_export.jobs.fortnox_status import fortnox_status
+
+    config = _load_config(args)
+    report, differences = fortnox_status(config, _fortnox_books(config), month(args.period))
+    print(report)
+    return EXIT_OK if not differences else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -233,10 +233,10 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path):
 def test_a_register_from_a_newer_version_is_refused(tmp_path):
     export(tmp_path, JUNE[:1])
     db = sqlite3.connect(tmp_path / REGISTER_FILE)
-    db.execute("PRAGMA user_version = 3")
+    db.execute("PRAGMA user_version = 4")
     db.close()
-    with pytest.raises(RegisterError, match=r"written by a newer ledger-export \(register version 3, this one "
-                                            r"knows 2\): upgrade ledger-export"):
+    with pytest.raises(RegisterError, match=r"written by a newer ledger-export \(register version 4, this one "
+                                            r"knows 3\): upgrade ledger-export"):
         Register.open(tmp_path)
 
 
@@ -314,9 +314,9 @@ def test_a_version_1_register_is_read_only_until_a_run_brings_it_up_to_date(tmp_
     with Register.open(tmp_path) as register:
         assert register.runs() == () and register.check(JUNE).new == JUNE
     db = sqlite3.connect(tmp_path / REGISTER_FILE)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {
-        "runs", "run_files", "exported_payouts", "register_info"}
+        "runs", "run_files", "exported_payouts", "register_info", "fortnox_actions"}
 
 
 def test_payouts_are_recorded_only_with_the_file_they_went_into(tmp_path):

@@ -230,7 +230,7 @@ def test_a_version_1_register_is_brought_up_to_date_and_keeps_what_was_booked(sa
     with Register.open(tmp_path) as register:
         assert register.owner() == {"creditor": CREDITOR, "orgnr": ORGNR, "purpose": "books"}
         assert [r.status for r in register.runs()] == ["exported"]
-    assert sqlite3.connect(tmp_path / REGISTER_FILE).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(tmp_path / REGISTER_FILE).execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_a_changed_amount_is_named_as_an_error_in_every_mode(sandbox, tmp_path):

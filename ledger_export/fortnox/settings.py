@@ -13,12 +13,17 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
+from ledger_export.core.errors import ConfigError
 from ledger_export.core.settings import Table, positive, seconds
 
-AMILI_SIDES = ("invoice_number", "reference_number")
-FORTNOX_SIDES = ("DocumentNumber", "OCR", "ExternalInvoiceReference1", "YourOrderNumber")
+# The Amili field that names a line's invoice, and the Fortnox invoice field it must equal.
+AmiliInvoiceField = Literal["invoice_number", "reference_number"]
+InvoiceField = Literal["DocumentNumber", "OCR", "ExternalInvoiceReference1", "YourOrderNumber"]
+AMILI_SIDES: tuple[AmiliInvoiceField, ...] = get_args(AmiliInvoiceField)
+FORTNOX_SIDES: tuple[InvoiceField, ...] = get_args(InvoiceField)
 
 # The scopes a run needs (Fortnox: every scope reads and writes). Settling
 # invoices adds the invoices, their payments and the modes of payment.
@@ -39,8 +44,8 @@ _SECRET_KEYS = {"client_secret": "FORTNOX_CLIENT_SECRET", "secret": "FORTNOX_CLI
 class InvoiceMatch:
     """How an Amili line finds its Fortnox invoice: this Amili field equals that Fortnox field, exactly."""
 
-    amili: str = "invoice_number"
-    fortnox: str = "DocumentNumber"
+    amili: AmiliInvoiceField = "invoice_number"
+    fortnox: InvoiceField = "DocumentNumber"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,14 @@ class FortnoxSettings:
     # Fortnox allows 25 requests per sliding 5 seconds per token; the client paces itself to it.
     rate_limit: int = 25
     rate_window: float = 5.0
+
+    def series_for(self, ledger_series: str) -> str:
+        """The voucher series the payouts are posted into: ours, else ``[ledger] series``."""
+        series = self.series or ledger_series
+        if not series:
+            raise ConfigError("must name the Fortnox voucher series the payouts are posted into (e.g. \"A\")",
+                              key="fortnox.series")
+        return series
 
     def needed_scopes(self) -> tuple[str, ...]:
         """The scopes a run with these settings uses, sorted."""
@@ -103,12 +116,14 @@ def _text(t: Table, k: str, default: str, pattern: str, shape: str) -> str:
 
 def _invoice_match(t: Table) -> InvoiceMatch:
     d = InvoiceMatch()
-    amili = t.get("amili", d.amili, str)
-    if amili not in AMILI_SIDES:
-        raise t.error("amili", f"must be one of {', '.join(AMILI_SIDES)}, got {amili!r}")
-    fortnox = t.get("fortnox", d.fortnox, str)
-    if fortnox not in FORTNOX_SIDES:
-        raise t.error("fortnox", f"must be one of {', '.join(FORTNOX_SIDES)}, got {fortnox!r}")
+    amili_name = t.get("amili", d.amili, str)
+    amili = next((f for f in AMILI_SIDES if f == amili_name), None)
+    if amili is None:
+        raise t.error("amili", f"must be one of {', '.join(AMILI_SIDES)}, got {amili_name!r}")
+    fortnox_name = t.get("fortnox", d.fortnox, str)
+    fortnox = next((f for f in FORTNOX_SIDES if f == fortnox_name), None)
+    if fortnox is None:
+        raise t.error("fortnox", f"must be one of {', '.join(FORTNOX_SIDES)}, got {fortnox_name!r}")
     t.finish()
     return InvoiceMatch(amili=amili, fortnox=fortnox)
 

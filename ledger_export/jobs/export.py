@@ -11,6 +11,10 @@ then is the run noted in the register as pending, with every file it will
 publish, the whole set published at once under names of its own, and the
 run marked exported.
 
+``--to fortnox`` (jobs/fortnox_export.py): the same run up to its checks;
+then, instead of the ``.si``, the vouchers go into Fortnox, and the audit
+pack records what Fortnox answered.
+
 Which files a run writes is ``--outputs``' choice (outputs/registry.py; the
 raw snapshot and the manifest always). The register records the payouts as
 booked into the SIE file; a run without one records them against its
@@ -58,6 +62,11 @@ from ledger_export.outputs.self_invoices import FOLDER as DOCUMENTS, OnDisk, Sel
 from ledger_export.outputs.self_invoices import document_findings
 from ledger_export.outputs.listing import voucher_listing
 from ledger_export.outputs.manifest import period_document_owners
+from ledger_export.outputs.sie_file import SieFile
+from ledger_export.jobs.fortnox_books import FortnoxBooks
+from ledger_export.jobs.fortnox_export import NotConnectedError, document_source, resumed
+from ledger_export.jobs.fortnox_post import Prepared, post, postings, prepare, would_post
+from ledger_export.jobs.register_fortnox import FORTNOX_PREFIX
 
 
 PDF_LIMIT = 256 * MB  # a self-invoice is tens of kilobytes
@@ -79,6 +88,8 @@ class ReconciliationFailed(LedgerExportError):
 
 # When the outputs say they were made (ExportOptions.generated, --gen-date).
 GenerationChoice = Literal["input", "today"] | date
+# Where the vouchers go: an SIE file, or straight into Fortnox.
+Target = Literal["sie", "fortnox"]
 
 
 @dataclass(frozen=True)
@@ -100,10 +111,16 @@ class ExportOptions:
     # The outputs to write, by name (outputs/registry.py); None: all. The raw snapshot and the
     # manifest are always written; without the self-invoices, no PDF is downloaded or checked.
     outputs: tuple[str, ...] | None = None
+    to: Target = "sie"
 
     def __post_init__(self) -> None:
         if self.only_new and self.force:
             raise PeriodError("--only-new and --force exclude each other")
+        if self.to == "fortnox" and self.force:
+            raise PeriodError("--force cannot post to Fortnox: a voucher there is corrected by a reversal "
+                              "voucher in Fortnox, never by posting it again")
+        if self.to == "fortnox" and self.since_last:
+            raise PeriodError("--since-last is not supported with --to fortnox: give the period")
         if self.since_last and self.from_raw:
             raise PeriodError("--since-last fetches from Amili; it cannot be combined with --from-raw")
 
@@ -130,6 +147,7 @@ class ExportResult:
     settled: tuple[Settled, ...] = ()  # runs stopped half-way, settled as this one started
     run_id: int | None = None
     booked_in: Path | None = None  # the file the register records the payouts as booked into
+    fortnox: tuple[str, ...] = ()  # --to fortnox: what was done there (or would be, on a dry run)
 
     def describe(self) -> str:
         lines = [f"Note: {s.describe()}." for s in self.settled]
@@ -142,14 +160,15 @@ class ExportResult:
         if self.ledger is None:
             lines.append(f"Nothing new to export for {self.period.label}: nothing was written.")
         elif self.dry_run:
-            lines += [voucher_listing(self.ledger), "", "Dry run: nothing was written."]
+            lines += [voucher_listing(self.ledger), "", *self.fortnox, "Dry run: nothing was written."]
         else:
             lines.append(f"Outputs in {self.folder}:")
             lines += [f"  {path.relative_to(self.folder)}" for path in self.files]
             fetched = sum(1 for d in self.documents if d.fetched)
             if self.documents:
                 lines.append(f"  {DOCUMENTS}/ ({len(self.documents)} self-invoice(s), {fetched} downloaded now)")
-            if self.booked_in is not None and self.booked_in.suffix != ".si":
+            lines += list(self.fortnox)
+            if self.booked_in is not None and self.booked_in.suffix not in (".si", ""):
                 lines.append(f"No SIE file was asked for (--outputs): the export register records these "
                              f"payouts as exported in {self.booked_in.relative_to(self.folder)}.")
         return "\n".join(lines)
@@ -268,16 +287,23 @@ def _owner(config: Config, creditor: str, purpose: str) -> Owner:
 
 def export(config: Config, period: Period | None, options: ExportOptions = ExportOptions(), *,
            tokens: TokenProvider | None = None, progress: Progress | None = None,
-           clock: Callable[[], datetime] = _now) -> ExportResult:
+           clock: Callable[[], datetime] = _now, books: FortnoxBooks | None = None) -> ExportResult:
     """Book ``period`` (or the raw snapshot in ``options.from_raw``) into ``config.output.folder``.
 
     ``clock`` dates the register's entries only; no output reads it.
+    ``books``: the Fortnox company ``options.to == "fortnox"`` posts into.
     """
     if period is None and options.from_raw is None:
         raise PeriodError("give a period (--period, --quarter or --from/--to) or --from-raw DIR")
     require_orgnr(config)  # before the chart is read, the register opened or Amili asked
+    to_fortnox = options.to == "fortnox"
+    if to_fortnox and books is None:
+        raise NotConnectedError("--to fortnox: ledger-export is not connected to Fortnox yet "
+                                "(run `ledger-export fortnox login`)", key="fortnox")
     progress = progress or NoProgress()
     outputs_chosen = choose(options.outputs)  # an unknown name fails here, before anything is asked or read
+    if to_fortnox:  # the vouchers go into Fortnox instead of an .si
+        outputs_chosen = tuple(o for o in outputs_chosen if o.name != SieFile.name)
     documents_wanted = any(o.name == SelfInvoices.name for o in outputs_chosen)
     chart = read_chart(options.chart) if options.chart else None
     root = Path(config.output.folder)
@@ -293,6 +319,9 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
         with _source(config, period, options, tokens, progress, since, staging, documents_wanted) as source:
             register.claim(_owner(config, source.data.creditor, options.purpose))
             check = register.check(source.data.payouts)
+            taken_over: tuple[int, ...] = ()
+            if to_fortnox:
+                check, taken_over = resumed(register, check, source.data.period.label)
             drift = check.drift_findings()
             chosen = check.to_export(options.mode)  # refuses here, naming any drift, before anything is written
             data = _only(source.data, chosen)
@@ -323,27 +352,52 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
                                               kept=on_disk.kept, prefetched=source.downloads,
                                               run_all=source.run_all)
             ledger = replace(ledger, findings=ledger.findings + years + drift + document_findings(documents))
+        prepared: Prepared | None = None
+        if books is not None and to_fortnox:
+            # Every check in Fortnox before the first write; then the vouchers as they will be posted.
+            prepared = prepare(books, config.fortnox, config.ledger, register.fortnox,
+                               orgnr=config.company.orgnr, data=data, ledger=ledger, payouts=chosen,
+                               documents=documents_wanted, settle=not options.dry_run)
+            ledger = prepared.ledger
         summary = render_summary(ledger, data)
         failures = tuple(f for f in reconcile.failures(ledger, strict=options.strict) if f.check != DRIFT)
         if failures:
             raise ReconciliationFailed(failures, options.strict, summary)
         if options.dry_run:
             return ExportResult(data.period, folder, data, ledger, summary, requests=source.requests,
-                                dry_run=True, skipped=skipped, drift=drift)
+                                dry_run=True, skipped=skipped, drift=drift,
+                                fortnox=tuple(would_post(prepared)) if prepared else ())
 
         assert source.snapshot is not None and staging is not None  # staged: this is no dry run
         run_id = register.next_run_id()
         names = choose_names(folder, data.period, run_id)
+        label = data.period.label
+        done: tuple[str, ...] = ()
+        posted = None
+        if prepared is not None and books is not None:
+            # Booked (pending) before the first write; each action is noted before it is asked for.
+            if register.fortnox.begin_run(run, chosen, series=prepared.series, manifest=f"{label}/{names.manifest}",
+                                          takes_over=taken_over) != run_id:
+                raise RegisterError(f"{register.path} gave run {label} another number than it announced")
+            try:
+                done = prepared.notes + post(books, register.fortnox, run_id, prepared, chosen,
+                                             document_source(documents, folder),
+                                             mode_of_payment=config.fortnox.mode_of_payment)
+            except BaseException:
+                _abandon(register, run_id)  # kept pending (booked) if anything reached Fortnox
+                raise
+            posted = postings(register.fortnox, [p.id for p in chosen])
         run_data = RunData(settings=run_settings(config), data=data, ledger=ledger, documents=documents,
                            snapshot=source.snapshot, generated=generation_moment(options.generated, data),
-                           names=names, run_id=run_id, mode=options.mode, chart=chart)
+                           names=names, run_id=run_id, mode=options.mode, chart=chart, fortnox=posted)
         outputs = render_outputs(run_data, outputs_chosen)
         # The file the register says the payouts went into: the SIE file, or (without one) the manifest.
         booked_in = names.sie if names.sie in outputs else names.manifest
-        label = data.period.label
         files = {f"{label}/{name}": output_digest(content) for name, content in outputs.items()}
-        if register.begin(run, chosen, sie=f"{label}/{booked_in}", files=files,
-                          manifest=f"{label}/{names.manifest}", seen=source.seen) != run_id:
+        if prepared is not None:
+            register.fortnox.note_files(run_id, files)
+        elif register.begin(run, chosen, sie=f"{label}/{booked_in}", files=files,
+                            manifest=f"{label}/{names.manifest}", seen=source.seen) != run_id:
             raise RegisterError(f"{register.path} gave run {label} another number than it announced")
         try:
             publish(folder, outputs, staging=staging, last=names.manifest, root=root)
@@ -360,9 +414,14 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
                                 f"the files, so nothing will be booked twice") from exc
     # The self-invoices are described on their own line (kept and new ones alike).
     placed = tuple(folder / name for name in sorted({n.split("/")[0] for n in outputs} - {DOCUMENTS}))
+    fortnox = ((f"Posted to Fortnox (series {prepared.series}): {len(done)} action(s) now"
+                + ("" if done else ", nothing new") + ".", *(f"  {line}" for line in done))
+               if prepared is not None else ())
     return ExportResult(data.period, folder, data, ledger, summary, files=placed, requests=source.requests,
                         documents=documents, skipped=skipped, drift=drift, settled=register.settled,
-                        run_id=run_id, booked_in=folder / booked_in)
+                        run_id=run_id, booked_in=folder / (f"{FORTNOX_PREFIX}{prepared.series}"
+                                                           if prepared is not None else booked_in),
+                        fortnox=fortnox)
 
 
 def _abandon(register: Register, run_id: int) -> None:

@@ -29,7 +29,8 @@ from those manifests.
 Journal: SQLite's rollback journal (``DELETE``), not WAL: one file at rest,
 easy to back up. ``synchronous=FULL`` makes a commit survive a power cut.
 ``PRAGMA user_version`` is the schema version: version 1 (no owner, no
-pending runs) is migrated in place; a newer one is refused.
+pending runs) and version 2 (no Fortnox actions, jobs/register_fortnox.py) are
+migrated in place; a newer one is refused.
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ from ledger_export.core.money import format_amount
 from ledger_export.core.orgnr import same as same_orgnr
 from ledger_export.jobs.register_check import Check, Export, RegisterError, Run, RunMode, compare
 from ledger_export.jobs.register_files import RegisterMissingError, exported_periods, file_matches, sha256_file, undo_files
+from ledger_export.jobs.register_fortnox import FORTNOX_TABLE, MIGRATE_FROM_2, FortnoxRegister, holds_run
 
 __all__ = ["REGISTER_FILE", "Owner", "Register", "RegisterError", "RegisterMissingError", "RunRow",
            "sha256_file"]
 
 REGISTER_FILE = "ledger-export-register.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # SQLite allows 32766 parameters per statement since 3.32, 999 before; stay below both.
 CHUNK = 500
 _T = TypeVar("_T")
@@ -111,7 +113,7 @@ CREATE TABLE exported_payouts (
     PRIMARY KEY (payout_id, run_id)
 );
 """
-SCHEMA = _TABLES + _RUNS + _PAYOUTS
+SCHEMA = _TABLES + _RUNS + _PAYOUTS + FORTNOX_TABLE
 # Version 1 had runs without pending/abandoned, and no owner or file list.
 _MIGRATE_FROM_1 = f"""
 {_TABLES}
@@ -121,6 +123,7 @@ DROP INDEX IF EXISTS runs_by_period;
 INSERT INTO runs (id, period, mode, status, exported_at, created_mark)
     SELECT id, period, mode, status, exported_at, created_mark FROM runs_v1;
 DROP TABLE runs_v1;
+{MIGRATE_FROM_2}
 """
 
 
@@ -149,11 +152,16 @@ class Settled:
     """A run found pending at start, and what became of it."""
 
     run: RunRow
-    status: Literal["exported", "abandoned"]
+    # "pending": a Fortnox run that had posted something; it stays booked until a Fortnox run resumes it.
+    status: Literal["exported", "abandoned", "pending"]
     removed: tuple[str, ...] = ()
 
     def describe(self) -> str:
         r = self.run
+        if self.status == PENDING:
+            return (f"run {r.id} ({r.period}) had stopped while posting to Fortnox; what it posted is in the "
+                    f"register, and its payouts stay booked: `ledger-export export --to fortnox --period "
+                    f"{r.period}` finishes it, posting nothing twice")
         if self.status == EXPORTED:
             return (f"run {r.id} ({r.period}) had stopped after publishing its files and before the "
                     f"register noted it; its files are complete, so it is now recorded as exported")
@@ -214,6 +222,11 @@ class Register:
         except BaseException:
             lock.release()
             raise
+
+    @property
+    def fortnox(self) -> FortnoxRegister:
+        """What the register's runs did in Fortnox (jobs/register_fortnox.py)."""
+        return FortnoxRegister(self._db, self.path, self._transaction, writable=self._lock is not None)
 
     def close(self) -> None:
         try:
@@ -428,6 +441,10 @@ class Register:
             self.finish(run.id)
             return Settled(run, EXPORTED)
         removed = undo_files(self.root, files)
+        with _errors(self.path, "read"):
+            held = holds_run(self._db, run.id)
+        if held:  # never abandoned: what it posted to Fortnox is booked
+            return Settled(run, PENDING, removed)
         self.abandon(run.id)
         return Settled(run, ABANDONED, removed)
 
@@ -560,13 +577,17 @@ def _connect(target: str, path: Path, *, create: bool) -> sqlite3.Connection:
         elif version > SCHEMA_VERSION:
             raise RegisterError(f"{path} was written by a newer ledger-export (register version {version}, "
                                 f"this one knows {SCHEMA_VERSION}): upgrade ledger-export")
+        elif version == 2 and create and not target.endswith("mode=ro") and "fortnox_actions" not in tables:
+            fs_step("commit", path)
+            db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATE_FROM_2}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
         elif version == 1 and {"runs", "exported_payouts"} <= tables and create and not target.endswith("mode=ro"):
             fs_step("commit", path)
             db.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATE_FROM_1}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
         elif version == 1 and {"runs", "exported_payouts"} <= tables:
             raise RegisterError(f"{path} is a register of an older ledger-export (version 1): run an export "
                                 f"or `ledger-export register show` once to bring it up to date")
-        elif version != SCHEMA_VERSION or not {"runs", "exported_payouts", "run_files", "register_info"} <= tables:
+        # Version 2 read-only (dry runs, reports): read as it is, with nothing posted to Fortnox.
+        elif version not in (2, SCHEMA_VERSION) or not {"runs", "exported_payouts", "run_files", "register_info"} <= tables:
             raise RegisterError(damaged)
         db.execute("PRAGMA foreign_keys = ON")
     except sqlite3.OperationalError as exc:

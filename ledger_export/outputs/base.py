@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledger_export.amili.documents import DocumentRecord
 from ledger_export.amili.models import PeriodData
@@ -44,6 +44,9 @@ class RunData:
     produced: Mapping[str, Output] = field(default_factory=dict)
     # The target ledger's chart (--chart): its fiscal years and chart type go into the SIE file.
     chart: Chart | None = None
+    # A run posted to Fortnox: payout id -> its voucher (series/number/year), document (file id) and
+    # invoice payments there, as plain JSON values (jobs/fortnox_post.postings); None: not posted.
+    fortnox: Mapping[str, Mapping[str, Any]] | None = None
 
 
 class RunOutput(Protocol):

@@ -93,13 +93,15 @@ def _outputs(outputs: Mapping[str, Output], documents: Sequence[DocumentRecord])
 def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_sha256: str,
                     generated: datetime, tool_version: str, documents: Sequence[DocumentRecord],
                     outputs: Mapping[str, Output], orgnr: str = "", run_id: int | None = None,
-                    mode: str | None = None) -> bytes:
+                    mode: str | None = None, fortnox: Mapping[str, Mapping[str, Any]] | None = None) -> bytes:
     """The manifest as UTF-8 JSON bytes.
 
     ``outputs``: file name relative to the period folder -> the bytes written
     (SIE file, workbook) or the staged file (raw snapshot); the self-invoices
     are listed from ``documents``. ``run_id`` and ``mode``: the register's run
-    (``ledger-export register rebuild`` reads them back).
+    (``ledger-export register rebuild`` reads them back). ``fortnox``: a run
+    posted to Fortnox, payout id -> its voucher, document and payments there
+    (the ``fortnox`` section; absent for a run that wrote an SIE file).
     """
     severities = [f.severity for f in ledger.findings]
     doc = {
@@ -135,6 +137,8 @@ def render_manifest(*, data: PeriodData, ledger: Ledger, creditor: str, config_s
                            "problem": d.problem, "size": d.size, "sha256": d.sha256} for d in documents],
         "outputs": _outputs(outputs, documents),
     }
+    if fortnox is not None:
+        doc["fortnox"] = {pid: dict(fortnox[pid]) for pid in sorted(fortnox)}
     return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 

@@ -17,5 +17,6 @@ class ManifestFile:
         manifest = render_manifest(data=run.data, ledger=run.ledger, creditor=run.data.creditor,
                                    config_sha256=run.settings.config_sha256, generated=run.generated,
                                    tool_version=__version__, documents=run.documents, outputs=run.produced,
-                                   orgnr=run.settings.company.orgnr, run_id=run.run_id, mode=run.mode)
+                                   orgnr=run.settings.company.orgnr, run_id=run.run_id, mode=run.mode,
+                                   fortnox=run.fortnox)
         return {run.names.manifest: manifest}

@@ -1,0 +1,144 @@
+"""Which customer invoices a payout settles in Fortnox, and the voucher that agrees with it.
+
+Decided before any voucher is posted, because the two must agree: a line
+settled against its invoice is credited to the mode of payment's clearing
+account (the invoice payment debits it again, and credits the receivable
+in Fortnox's customer ledger), a line not settled stays on the receivable
+account as in the ``.si``, with a warning that says why. Never guessed: the
+match is exact, and an invoice found twice, missing, cancelled, unbooked,
+already paid or too small for the amount is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from ledger_export.amili.models import Payout, PeriodData, Specification
+from ledger_export.core.money import ZERO, format_amount
+from ledger_export.jobs.fortnox_books import FortnoxBooks, Invoice
+from ledger_export.fortnox.settings import FortnoxSettings
+from ledger_export.ledger.mapping import AccountMap
+from ledger_export.ledger.model import WARNING, Finding, Line, Voucher
+from ledger_export.ledger.settings import LedgerSettings
+
+SETTLE = "settle"  # the findings' check name
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """One invoice payment a payout makes: ``amount`` of invoice ``invoice`` on ``day``."""
+
+    invoice: str
+    amount: Decimal
+    day: date
+
+
+def receivable_account(settings: LedgerSettings) -> int | None:
+    """The account capital is booked on (1510 by BAS): lines booked there may settle invoices."""
+    return AccountMap(settings).rule("capital", "capital").account
+
+
+def _key(line: Specification, field: str) -> str | None:
+    value = line.invoice_number if field == "invoice_number" else line.reference_number
+    return value.strip() if value and value.strip() else None
+
+
+def _refusal(found: Sequence[Invoice], amount: Decimal, planned: Decimal) -> str | None:
+    if not found:
+        return "not found in Fortnox"
+    if len(found) > 1:
+        return f"matches {len(found)} invoices in Fortnox ({', '.join(i.number for i in found)}), never guessed"
+    invoice = found[0]
+    if invoice.cancelled:
+        return f"invoice {invoice.number} is cancelled in Fortnox"
+    if not invoice.booked:
+        return f"invoice {invoice.number} is not booked in Fortnox"
+    left = invoice.balance - planned
+    if left <= ZERO:
+        return f"invoice {invoice.number} is already paid in Fortnox"
+    if left < amount:
+        return (f"invoice {invoice.number} has {format_amount(left)} left to pay in Fortnox, "
+                f"{format_amount(amount)} would overpay it")
+    return None
+
+
+def plan_settlements(books: FortnoxBooks, posting: FortnoxSettings, settings: LedgerSettings, data: PeriodData,
+                     payouts: Sequence[Payout], unpaid: Mapping[str, Decimal] | None = None,
+                     ) -> tuple[dict[str, tuple[Settlement, ...]], tuple[Finding, ...]]:
+    """Payout id -> the invoice payments it makes; and a warning for every line left on the receivable.
+
+    ``unpaid``: invoice -> what vouchers already in Fortnox have planned to pay
+    on it and is not paid yet (Fortnox's balance does not show it).
+    """
+    receivable = receivable_account(settings)
+    if not posting.settle_invoices or receivable is None:
+        return {}, ()
+    amap = AccountMap(settings)
+    plans: dict[str, tuple[Settlement, ...]] = {}
+    findings: list[Finding] = []
+    planned = dict(unpaid or {})  # invoice -> planned and not yet paid (one invoice, two payouts)
+    for payout in payouts:
+        assert payout.payout_date is not None, "build_ledger refuses a payout without payout_date"
+        by_key: dict[str, Decimal] = {}
+        for line in data.lines_of(payout):
+            rule = amap.rule(line.finance_category, line.article)
+            if not rule.mapped or rule.account != receivable or line.vat_amount != ZERO:
+                continue
+            key = _key(line, posting.invoice_match.amili)
+            if key is None:
+                findings.append(Finding(SETTLE, WARNING, f"payout {payout.id}: line {line.id} has no "
+                                        f"{posting.invoice_match.amili}: left on account {receivable}", payout.id))
+                continue
+            by_key[key] = by_key.get(key, ZERO) + line.amount
+        settled = []
+        for key, amount in sorted(by_key.items()):
+            if amount <= ZERO:
+                why: str | None = "the lines net to a refund, which is not an invoice payment"
+            else:
+                found = books.find_invoices(posting.invoice_match.fortnox, key)
+                why = _refusal(found, amount, planned.get(found[0].number, ZERO) if len(found) == 1 else ZERO)
+            if why is not None:
+                findings.append(Finding(SETTLE, WARNING, f"payout {payout.id}: {posting.invoice_match.amili} {key} "
+                                        f"({format_amount(amount)}) not settled: {why}; left on account "
+                                        f"{receivable}", payout.id))
+                continue
+            number = found[0].number
+            planned[number] = planned.get(number, ZERO) + amount
+            settled.append(Settlement(number, amount, payout.payout_date))
+        if settled:
+            plans[payout.id] = tuple(settled)
+    return plans, tuple(findings)
+
+
+def settled_voucher(voucher: Voucher, settlements: Sequence[Settlement], receivable: int, clearing: int,
+                    objects: tuple[tuple[str, str], ...] = ()) -> Voucher:
+    """``voucher`` with each settled invoice's amount credited to ``clearing`` instead of ``receivable``."""
+    lines = list(voucher.lines)
+    for s in settlements:
+        own = [i for i, line in enumerate(lines) if line.account == receivable and line.invoice_number == s.invoice]
+        if own and sum((lines[i].amount for i in own), ZERO) == -s.amount:
+            for i in own:  # one line per invoice (detail "invoice", or a single invoice): move it whole
+                lines[i] = replace(lines[i], account=clearing, objects=objects)
+            continue
+        grouped = next((i for i, line in enumerate(lines) if line.account == receivable and line.amount < ZERO
+                        and line.amount <= -s.amount), None)
+        if grouped is None:
+            raise AssertionError(f"voucher for payout {voucher.payout_id}: no line on {receivable} holds "
+                                 f"{format_amount(s.amount)} of invoice {s.invoice}")
+        rest = lines[grouped].amount + s.amount
+        settled = Line(clearing, -s.amount, f"Faktura {s.invoice}", objects, category="capital",
+                       invoice_number=s.invoice)
+        if rest == ZERO:
+            lines[grouped] = settled
+        else:
+            lines[grouped] = replace(lines[grouped], amount=rest)
+            lines.insert(grouped + 1, settled)
+    return replace(voucher, lines=tuple(lines))
+
+
+def recorded_plan(payments: Sequence[tuple[str, Decimal, date]]) -> tuple[Settlement, ...]:
+    return tuple(Settlement(invoice, amount, day) for invoice, amount, day in payments)
+
