@@ -114,8 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_target(p)
     p.set_defaults(handler=_cmd_export)
 
-    _add_fortnox_commands(sub)
-
     p = sub.add_parser("init", help="write a commented starter configuration file",
                        description="Write a starter ledger-export.toml with every setting, its default "
                                    "and a comment on what it is for.")
@@ -195,11 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-every", type=int, default=0, metavar="N", help="drop the connection of every Nth request")
     p.set_defaults(handler=_cmd_sandbox)
 
-    p = sub.add_parser("fortnox", help="the Fortnox connection: log in (check and status come with --to fortnox)",
+    p = sub.add_parser("fortnox", help="the Fortnox connection: log in, check it, compare it with the register",
                        description="Set up and inspect the connection to Fortnox. The app's client id and "
                                    "secret come from the environment variables FORTNOX_CLIENT_ID and "
                                    "FORTNOX_CLIENT_SECRET, never from the configuration file.")
     fortnox = p.add_subparsers(dest="fortnox_command", metavar="ACTION", required=True)
+    _add_fortnox_commands(fortnox)
     p = fortnox.add_parser("login", help="authorize ledger-export in Fortnox and store the tokens",
                            description="Print Fortnox's authorization address, wait on [fortnox] redirect_uri "
                                        "(127.0.0.1) for the answer, and store the tokens in [fortnox] token_file "
@@ -211,7 +210,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                    help="how long to wait for the approval (default: 600)")
     p.set_defaults(handler=_cmd_fortnox_login, creditor=None, base_url=None, out=None)
-    # `fortnox check` and `fortnox status --period` (issue 14, item 8) are added here.
 
     p = sub.add_parser("validate", help="check SIE files (ours or another program's) for import problems",
                        description="Read SIE 1-4 files and report, with line numbers, what would make an "
@@ -444,11 +442,8 @@ def _export_target(args: argparse.Namespace) -> str:
     return target
 
 
-def _add_fortnox_commands(sub: Any) -> None:
-    p = sub.add_parser("fortnox", help="the Fortnox connection: check it, or compare it with the register",
-                       description="Check that Fortnox is ready for a run, or list what the register says "
-                                   "was posted to Fortnox beside what Fortnox holds.")
-    fortnox = p.add_subparsers(dest="fortnox_command", metavar="COMMAND", required=True)
+def _add_fortnox_commands(fortnox: Any) -> None:
+    """``fortnox check`` and ``fortnox status`` (beside ``fortnox login``)."""
     c = fortnox.add_parser("check", help="run every check a Fortnox run makes before it posts; post nothing",
                            description="Company (organisation number), financial years, accounts, voucher "
                                        "series, mode of payment and scopes; every problem is listed.")
