@@ -132,15 +132,17 @@ def test_formula_looking_texts_stay_texts(sample):
     texts = [r[7] for r in sample["Vouchers"][1:]]
     originals = {r[7]: r[8] for r in sample["Vouchers"][1:] if r[8]}
     assert {"=1+1", "@SUM(A1)", "+46701234567", "-5", "=cmd"} <= set(texts)
-    # As the SIE file has it (the tab a space, trimmed), the original beside it.
-    assert originals == {"=cmd": "\t=cmd"}
+    # As the SIE file has it (the tab a space, trimmed), the original beside it. Gnumeric reads
+    # the tab (its own .gnumeric file keeps it) but its .xlsx export, which this test reads
+    # its results from, drops it; test_workbook_cells holds calamine and openpyxl to the tab.
+    assert list(originals) == ["=cmd"] and originals["=cmd"] in ("\t=cmd", "=cmd")
     assert sample["Creditor payments"][1][3] == '=HYPERLINK("x")'
     assert sample["Payouts"][2][4] == "=1+1"
 
 
-# Categories a COUNTIFS criterion would read as a pattern or a comparison, and two that
-# differ only in case: each must count and sum only its own payouts.
-ODD_CATEGORIES = ("a*", "a?", "ab", "a~b", "<5", "=x")
+# Categories a COUNTIFS criterion would read as a pattern ("a*" would take "ab" in Excel) or a
+# comparison, and two that differ only in case: each counts and sums only its own payouts.
+ODD_CATEGORIES = ("a*", "ab", "capital", "Capital", "<5", "=x")
 
 
 def test_categories_that_look_like_patterns_are_counted_as_written(read):

@@ -117,16 +117,25 @@ def _status(findings: Sequence[Finding]) -> str:
     return worst([f.severity for f in findings])
 
 
-def criterion(text: str) -> str:
-    """A COUNTIFS/SUMIFS criterion, as a formula string literal, matching cells equal to ``text``.
+# Amili's category codes (capital, creditor_commission, ...): lowercase words and underscores.
+_CODE = re.compile("[a-z]+(_[a-z0-9]+)*")
 
-    A criterion is a pattern: a leading "<", ">" or "=" is a comparison and
-    "*", "?" are wildcards, in Excel, LibreOffice and Gnumeric alike. The
-    leading "=" makes it an equality and "~" escapes the wildcards (and
-    itself), so a category is matched as written, whatever it holds.
+
+def criterion(category: str) -> str | None:
+    """A COUNTIFS/SUMIFS criterion matching cells equal to ``category``, as a formula string
+    literal; None when no criterion matches it alike in Excel, LibreOffice and Gnumeric.
+
+    A criterion is a pattern, and the three read patterns differently: "*",
+    "?" are wildcards after "=" in Excel and LibreOffice but not in
+    Gnumeric, which also ignores the "~" escape there; a leading "<", ">" or
+    "=" is a comparison; a number-like text matches numbers; every match
+    ignores case. A category code (lowercase letters, digits, underscores,
+    not TRUE/FALSE) is none of that, so "=code" matches exactly it
+    everywhere; any other category gets its figures as values.
     """
-    escaped = re.sub(r"([~*?])", r"~\1", safe_text(text))
-    return '"=' + escaped.replace('"', '""') + '"'
+    if not _CODE.fullmatch(category) or category in ("true", "false"):
+        return None
+    return f'"={category}"'
 
 
 def _category_totals(summary: Sheet, data: PeriodData, payouts: Sheet, specifications: Sheet) -> None:
@@ -135,22 +144,21 @@ def _category_totals(summary: Sheet, data: PeriodData, payouts: Sheet, specifica
     p_cat = payouts.range("Category", 2, payouts.rows)
     s_cat = specifications.range("Category", 2, specifications.rows)
     categories = _categories(data)
-    # COUNTIFS ignores case: two categories that differ only in case get their figures as
-    # values, since no portable formula tells them apart (none of Amili's do).
-    folded = [c.casefold() for c in categories]
     lines = Counter(s.finance_category for s in data.specifications)
+    folded = Counter(c.casefold() for c in categories)
     top = summary.rows + 1
     totals: list[Decimal | int] = [0, 0, ZERO, ZERO, ZERO]
     for category in categories:
         payouts_of = [p for p in data.payouts if p.finance_category == category]
         figures: list[Decimal | int] = [len(payouts_of), lines[category],
-                   sum((p.amount for p in payouts_of), ZERO), sum((p.vat_amount for p in payouts_of), ZERO),
-                   sum((p.total_amount for p in payouts_of), ZERO)]
+                                        sum((p.amount for p in payouts_of), ZERO),
+                                        sum((p.vat_amount for p in payouts_of), ZERO),
+                                        sum((p.total_amount for p in payouts_of), ZERO)]
         totals = [t + f for t, f in zip(totals, figures)]
-        if folded.count(category.casefold()) > 1:
+        match = criterion(category)
+        if match is None or folded[category.casefold()] > 1:  # matching ignores case: "Capital" too
             summary.append([category, *figures])
             continue
-        match = criterion(category)
         sums = [f"ROUND(SUMIFS({payouts.range(h, 2, payouts.rows)},{p_cat},{match}),2)"
                 for h in ("Amount", "VAT", "Total")]
         formulas = [f"COUNTIFS({p_cat},{match})", f"COUNTIFS({s_cat},{match})", *sums]

@@ -226,7 +226,8 @@ class Sheet:
         wb.sheets.append(self)
         self.letters = [str(xl_col_to_name(n)) for n in range(max(len(self.columns), 26))]
         for index, column in enumerate(self.columns):
-            self.ws.set_column(index, index, column.width)
+            # Never narrower than its bold header: a clipped header prints clipped.
+            self.ws.set_column(index, index, max(column.width, len(column.header) + 2 if table else 0))
         self._page_setup(one_page)
         if table:
             self.ws.freeze_panes(1, 0)
@@ -235,7 +236,7 @@ class Sheet:
     def _page_setup(self, one_page: bool) -> None:
         ws = self.ws
         ws.set_paper(9)  # A4
-        if sum(c.width for c in self.columns) > PORTRAIT_WIDTH:
+        if sum(max(c.width, len(c.header) + 2) for c in self.columns) > PORTRAIT_WIDTH:
             ws.set_landscape()
         ws.fit_to_pages(1, 1 if one_page else 0)
         if self.table:
