@@ -193,7 +193,7 @@ class Column:
 
 def _serial(value: date) -> float | int:
     """The day number Excel stores for a date, with the time of day as its fraction."""
-    days = (value.toordinal() - _EPOCH.toordinal())
+    days = value.toordinal() - _EPOCH_ORDINAL
     if isinstance(value, datetime):
         return days + (value.hour * 3600 + value.minute * 60 + value.second) / 86400
     return days
@@ -241,8 +241,9 @@ class Sheet:
         ws.fit_to_pages(1, 1 if one_page else 0)
         if self.table:
             ws.repeat_rows(0)
-        # Excel allows 255 characters per header; a long company name is cut, the codes stay.
-        header = f"&L{_header_text(self.wb.page_header)[:200]}&R&A"
+        # Excel allows 255 characters per header: a long heading is cut (before "&" is doubled,
+        # so a cut never leaves half a "&&"), the codes stay.
+        header = f"&L{_header_text(self.wb.page_header[:120])}&R&A"
         ws.set_header(header)
         ws.set_footer("&RPage &P of &N")
 
