@@ -3,8 +3,11 @@
 - SIE: the same #VER/#TRANS lines as f-strings, joined and encoded CP437,
   with none of the checks, transliteration, shortening or templating (best
   of three runs); and render_sie itself again, warm (best of three).
-- Workbook: the same cell values, sheet by sheet, appended to an openpyxl
-  write-only workbook with no styles, formats, widths, panes or filters.
+- Workbook: the same cell values, sheet by sheet, written row by row with
+  XlsxWriter's generic ``write_row`` (the writer the workbook uses since
+  issue 13, in the same constant_memory mode) with no styles, formats,
+  widths, panes, filters or page setup; formulas written as their text.
+  Until issue 13 the baseline was a plain openpyxl write-only workbook.
   The values are captured from a second render_workbook call (the capture
   only keeps a reference to each row), so both write exactly the same cells.
 """
@@ -16,7 +19,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
+import xlsxwriter
 
 from ledger_export.ledger.model import Ledger
 from ledger_export.sie import writer as sie_writer
@@ -74,13 +77,15 @@ def _plain_value(value: Any) -> Any:
 
 
 def plain_workbook(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
-    wb = Workbook(write_only=True)
-    for title, rows in sheets:
-        ws = wb.create_sheet(title)
-        for row in rows:
-            ws.append(row)
     buffer = io.BytesIO()
-    wb.save(buffer)
+    # Texts stay texts, as in the workbook: no guessing of formulas, URLs or numbers.
+    wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False})
+    for title, rows in sheets:
+        ws = wb.add_worksheet(title)
+        for number, row in enumerate(rows):
+            ws.write_row(number, 0, row)
+    wb.close()
     return buffer.getvalue()
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # Public name -> (module, name there). Loaded on first use: `import ledger_export.core.errors`
 # (and so the CLI's start, `ledger-export --version`, every sandbox process) must not pay for
-# the export job's imports (openpyxl, jinja2, requests: about 0.4 s).
+# the export job's imports (xlsxwriter, jinja2, requests: about 0.4 s).
 _WHERE = {
     "export": ("ledger_export.jobs.export", "export"),
     "ExportOptions": ("ledger_export.jobs.export", "ExportOptions"),

@@ -283,7 +283,7 @@ def test_document_names_with_paths_stay_in_the_output_folder(name, tmp_path):
     assert len(pdfs) == 1 and pdfs[0].read_bytes() == PDF
     assert [d.file_name for d in run.result.documents] == [pdfs[0].name]
     # The voucher names the file the bookkeeper attaches (the SIE text is cut at 50 characters).
-    assert [r[14] for r in workbook["Vouchers"].iter_rows(min_row=2, values_only=True) if r[9] == payout_id(3)][0] \
+    assert [r[16] for r in workbook["Vouchers"].iter_rows(min_row=2, values_only=True) if r[11] == payout_id(3)][0] \
         == pdfs[0].name
 
 

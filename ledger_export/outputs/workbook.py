@@ -1,35 +1,42 @@
 """The audit workbook ``ledger-<period>.xlsx``: summary, vouchers, trial balance and sources.
 
-Totals are formulas over the sheets that hold the lines, so the figures a
-revisor sees are recomputed by Excel or LibreOffice from the ledger lines,
-not typed in; the trial balance recomputes to the SIE file's per-account
-totals. Rendering is pure: models in, bytes out, the run's time passed in.
+Totals are formulas over the sheets that hold the lines, so a revisor's
+spreadsheet recomputes them from the ledger lines; each formula also
+carries its result, computed here from the same data, so a reader that
+does not recalculate shows the same figures. The formulas use only
+functions Excel, LibreOffice and Gnumeric compute alike (SUM, SUMIFS,
+COUNTIFS, ROUND, IF), and every sum of amounts is rounded to öre so float
+noise never shows. Rendering is pure: models in, bytes out, the run's time
+passed in.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-
-from openpyxl import Workbook
+from decimal import Decimal
 
 from ledger_export.amili.models import PeriodData
 from ledger_export.core.settings import Company
 from ledger_export.ledger.model import OK, Finding, Ledger
 from ledger_export.core.money import ZERO
 from ledger_export.ledger.invoice_payments import invoice_payments
+from ledger_export.sie.text import as_written, reference_key
 from ledger_export.amili.documents import DocumentRecord
 from ledger_export.outputs.self_invoices import document_path
 from ledger_export.outputs.manifest import worst
 from ledger_export.outputs.workbook_invoice_payments import write_invoice_payments
 from ledger_export.outputs.workbook_tables import (ID, write_mapping, write_payments, write_payouts, write_self_invoices,
                               write_specifications)
-from ledger_export.outputs.xlsx import AMOUNT, Bold, Column, Formula, Sheet, new_workbook, save
+from ledger_export.outputs.xlsx import AMOUNT, Bold, Column, Formula, Sheet, Workbook, new_workbook, safe_text, save
 
 VOUCHER_COLUMNS = (
     Column("Voucher", 9), Column("Series", 7), Column("Date", 12), Column("Account", 9),
     Column("Account name", 36), Column("Debit", 16), Column("Credit", 16), Column("Text", 44),
-    Column("Voucher text", 44), Column("Payout id", ID), Column("Payout reference", 14),
+    Column("Original text", 30), Column("Voucher text", 44), Column("Original voucher text", 30),
+    Column("Payout id", ID), Column("Payout reference", 14),
     Column("Category", 20), Column("Article", 20), Column("Invoice number", 18), Column("Self-invoice", 30),
 )
 
@@ -44,16 +51,30 @@ SUMMARY_COLUMNS = (Column("", 40), Column("", 26), Column("", 22), Column("", 16
 KNOWN_CATEGORIES = ("capital", "interest", "creditor_commission", "creditor_outlay")
 
 
+def _as_in_sie(text: str, keep: str | None) -> tuple[str, str | None]:
+    """The text as the SIE file holds it, and the original beside it when that differs."""
+    written = as_written(text, keep)
+    return written, (text if written != text else None)
+
+
 def write_vouchers(wb: Workbook, ledger: Ledger) -> Sheet:
-    """One row per ledger line; ``Voucher`` is the voucher's position in the ledger (1, 2, ...)."""
+    """One row per ledger line; ``Voucher`` is the voucher's position in the ledger (1, 2, ...).
+
+    Texts read as the SIE file has them (cleaned, shortened to 50 characters
+    with the payout reference kept), so a voucher found in Fortnox is found
+    here by its text; the original stands beside it when it differs.
+    """
     sheet = Sheet(wb, "Vouchers", VOUCHER_COLUMNS)
     for number, voucher in enumerate(ledger.vouchers, start=1):
+        keep = reference_key(voucher.payout_reference)
+        voucher_text, voucher_original = _as_in_sie(voucher.text, keep)
         for line in voucher.lines:
+            text, original = _as_in_sie(line.text, keep)
             sheet.append([
                 number, voucher.series or None, voucher.date, line.account,
                 ledger.account_names.get(line.account), line.debit if line.amount >= 0 else None,
-                line.credit if line.amount < 0 else None, line.text, voucher.text, voucher.payout_id,
-                voucher.payout_reference, line.category or voucher.category, line.article,
+                line.credit if line.amount < 0 else None, text, original, voucher_text, voucher_original,
+                voucher.payout_id, voucher.payout_reference, line.category or voucher.category, line.article,
                 line.invoice_number, voucher.document_name,
             ])
     sheet.finish()
@@ -61,25 +82,31 @@ def write_vouchers(wb: Workbook, ledger: Ledger) -> Sheet:
 
 
 def write_trial_balance(wb: Workbook, ledger: Ledger, vouchers: Sheet) -> Sheet:
+    """Debit, credit and net per account: SUMIFS over the Vouchers sheet, each with the ledger's own figure."""
     sheet = Sheet(wb, "Trial balance", TRIAL_BALANCE_COLUMNS)
     first, last = 2, vouchers.rows
     accounts = vouchers.range("Account", first, last)
     debit, credit = vouchers.range("Debit", first, last), vouchers.range("Credit", first, last)
-    for account in ledger.account_totals():
+    sides = ledger.debit_credit()
+    for account, (debits, credits) in sides.items():
         row = sheet.rows + 1
         sheet.append([
             account, ledger.account_names.get(account),
-            Formula(f"=SUMIFS({debit},{accounts},$A{row})", AMOUNT),
-            Formula(f"=SUMIFS({credit},{accounts},$A{row})", AMOUNT),
-            Formula(f"=C{row}-D{row}", AMOUNT),
+            Formula(f"=ROUND(SUMIFS({debit},{accounts},$A{row}),2)", AMOUNT, debits),
+            Formula(f"=ROUND(SUMIFS({credit},{accounts},$A{row}),2)", AMOUNT, credits),
+            Formula(f"=ROUND(C{row}-D{row},2)", AMOUNT, debits - credits),
         ])
     bottom = sheet.rows
     sheet.finish()
     total = sheet.rows + 1
+    debits = sum((d for d, _ in sides.values()), ZERO)
+    credits = sum((c for _, c in sides.values()), ZERO)
     # An empty ledger has no account rows to add up (a SUM over its own row would be circular).
-    sheet.append([Bold("Total"), None] + [Formula(f"=SUM({c}2:{c}{bottom})", AMOUNT) if bottom >= 2 else ZERO
-                                          for c in "CDE"])
-    sheet.append([Bold("Debit = credit"), Formula(f'=IF(ROUND(C{total}-D{total},2)=0,"yes","NO")')])
+    sheet.append([Bold("Total"), None] + [Formula(f"=ROUND(SUM({c}2:{c}{bottom}),2)", AMOUNT, value)
+                                          if bottom >= 2 else ZERO
+                                          for c, value in zip("CDE", (debits, credits, debits - credits))])
+    sheet.append([Bold("Debit = credit"), Formula(f'=IF(ROUND(C{total}-D{total},2)=0,"yes","NO")',
+                                                  value="yes" if debits == credits else "NO")])
     return sheet
 
 
@@ -92,25 +119,61 @@ def _status(findings: Sequence[Finding]) -> str:
     return worst([f.severity for f in findings])
 
 
+# Amili's category codes (capital, creditor_commission, ...): lowercase words and underscores.
+_CODE = re.compile("[a-z]+(_[a-z0-9]+)*")
+
+
+def criterion(category: str) -> str | None:
+    """A COUNTIFS/SUMIFS criterion matching cells equal to ``category``, as a formula string
+    literal; None when no criterion matches it alike in Excel, LibreOffice and Gnumeric.
+
+    A criterion is a pattern, and the three read patterns differently: "*",
+    "?" are wildcards after "=" in Excel and LibreOffice but not in
+    Gnumeric, which also ignores the "~" escape there; a leading "<", ">" or
+    "=" is a comparison; a number-like text matches numbers; every match
+    ignores case. A category code (lowercase letters, digits, underscores,
+    not TRUE/FALSE) is none of that, so "=code" matches exactly it
+    everywhere; any other category gets its figures as values.
+    """
+    if not _CODE.fullmatch(category) or category in ("true", "false"):
+        return None
+    return f'"={category}"'
+
+
 def _category_totals(summary: Sheet, data: PeriodData, payouts: Sheet, specifications: Sheet) -> None:
     summary.append([Bold("Category"), Bold("Payouts"), Bold("Specification lines"), Bold("Amount"),
                     Bold("VAT"), Bold("Total")])
     p_cat = payouts.range("Category", 2, payouts.rows)
     s_cat = specifications.range("Category", 2, specifications.rows)
+    categories = _categories(data)
+    lines = Counter(s.finance_category for s in data.specifications)
+    folded = Counter(c.casefold() for c in categories)
     top = summary.rows + 1
-    for category in _categories(data):
-        row = summary.rows + 1
-        # EXACT, not SUMIFS: a category is matched as written, never as a wildcard pattern.
-        sums = [Formula(f"=SUMPRODUCT(EXACT({p_cat},$A{row})*{payouts.range(h, 2, payouts.rows)})", AMOUNT)
+    totals: list[Decimal | int] = [0, 0, ZERO, ZERO, ZERO]
+    for category in categories:
+        payouts_of = [p for p in data.payouts if p.finance_category == category]
+        figures: list[Decimal | int] = [len(payouts_of), lines[category],
+                                        sum((p.amount for p in payouts_of), ZERO),
+                                        sum((p.vat_amount for p in payouts_of), ZERO),
+                                        sum((p.total_amount for p in payouts_of), ZERO)]
+        totals = [t + f for t, f in zip(totals, figures)]
+        match = criterion(category)
+        if match is None or folded[category.casefold()] > 1:  # matching ignores case: "Capital" too
+            summary.append([category, *figures])
+            continue
+        sums = [f"ROUND(SUMIFS({payouts.range(h, 2, payouts.rows)},{p_cat},{match}),2)"
                 for h in ("Amount", "VAT", "Total")]
-        summary.append([category, Formula(f"=SUMPRODUCT(--EXACT({p_cat},$A{row}))"),
-                        Formula(f"=SUMPRODUCT(--EXACT({s_cat},$A{row}))"), *sums])
+        formulas = [f"COUNTIFS({p_cat},{match})", f"COUNTIFS({s_cat},{match})", *sums]
+        summary.append([category, *(Formula(f"={f}", AMOUNT if n > 1 else "General", value)
+                                     for n, (f, value) in enumerate(zip(formulas, figures)))])
     bottom = summary.rows
     if bottom < top:  # no payouts: nothing to add up
         summary.append([Bold("Total"), 0, 0, ZERO, ZERO, ZERO])
         return
-    summary.append([Bold("Total")] + [Formula(f"=SUM({c}{top}:{c}{bottom})", AMOUNT if c > "C" else "General")
-                                      for c in "BCDEF"])
+    summary.append([Bold("Total"), *(Formula(f"=ROUND(SUM({c}{top}:{c}{bottom}),2)" if c > "C"
+                                              else f"=SUM({c}{top}:{c}{bottom})",
+                                              AMOUNT if c > "C" else "General", value)
+                                      for c, value in zip("BCDEF", totals))])
 
 
 def _reconciliation(summary: Sheet, data: PeriodData, ledger: Ledger) -> None:
@@ -142,7 +205,8 @@ def write_summary(summary: Sheet, *, ledger: Ledger, data: PeriodData, company: 
     summary.append(["Org. no.", company.orgnr or None])
     summary.append(["Creditor", creditor])
     summary.append(["Period", data.period.label, data.period.start, data.period.end])
-    summary.append(["Run time", generated])
+    # A date cell cannot carry a zone: the label names it.
+    summary.append(["Run time (UTC)", generated])
     summary.append(["Tool version", f"ledger-export {tool_version}"])
     summary.append(["Reconciliation", _status(ledger.findings), f"{warnings} warnings, {errors} errors"])
     summary.append([])
@@ -156,8 +220,9 @@ def write_summary(summary: Sheet, *, ledger: Ledger, data: PeriodData, company: 
     summary.append(["Payouts", len(data.payouts)])
     summary.append(["Specification lines", len(data.specifications)])
     summary.append(["Self-invoices in place", in_place, f"of {len(documents)}"])
+    paid = sum((p.amount for p in data.payments), ZERO)
     summary.append(["Creditor payments (direct)", len(data.payments),
-                    Formula(f"=SUM({payments.range('Amount', 2, payments.rows)})", AMOUNT)])
+                    Formula(f"=ROUND(SUM({payments.range('Amount', 2, payments.rows)}),2)", AMOUNT, paid)])
     summary.append([])
     _reconciliation(summary, data, ledger)
     summary.append([])
@@ -180,10 +245,11 @@ def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, credi
     from ``documents``. ``mapping_rows``: (setting, value) pairs of the
     configuration used (see config_dump.config_rows).
     """
-    wb = new_workbook(generated)
+    orgnr = f", org. no. {company.orgnr}" if company.orgnr else ""
+    wb = new_workbook(generated, page_header=f"{company.name}{orgnr}, period {data.period.label}")
     # Sheets appear in creation order; the summary is written last, once the
-    # row counts its formulas refer to are known.
-    summary = Sheet(wb, "Summary", SUMMARY_COLUMNS, table=False)
+    # row counts its formulas refer to are known. It prints on one page.
+    summary = Sheet(wb, "Summary", SUMMARY_COLUMNS, table=False, one_page=True)
     file_names = {d.payout_id: d.file_name for d in documents if d.file_name}
     vouchers = write_vouchers(wb, ledger)
     write_trial_balance(wb, ledger, vouchers)

@@ -8,11 +8,9 @@ reader that does not recalculate still sees it), the check as formulas.
 
 from __future__ import annotations
 
-from openpyxl import Workbook
-
 from ledger_export.ledger.invoice_payments import InvoicePayments
 from ledger_export.outputs.invoice_payments_table import AMOUNT_COLUMN, HEADERS, row
-from ledger_export.outputs.xlsx import AMOUNT, Bold, Column, Formula, Sheet
+from ledger_export.outputs.xlsx import AMOUNT, Bold, Column, Formula, Sheet, Workbook
 
 TITLE = "Invoice payments"
 WIDTHS = {"Invoice number": 18, "Reference number": 18, "Case id": 26, "Booking date": 12, "Voucher date": 12,
@@ -39,8 +37,10 @@ def write_invoice_payments(wb: Workbook, rows: InvoicePayments, vouchers: Sheet 
     credit, debit = vouchers.range("Credit", 2, vouchers.rows), vouchers.range("Debit", 2, vouchers.rows)
     credited = sheet.append([Bold(f"Credited to {rows.account} (Vouchers)"), *pad,
                              Formula(f"=ROUND(SUMIFS({credit},{accounts},{rows.account})"
-                                     f"-SUMIFS({debit},{accounts},{rows.account}),2)", AMOUNT)])
+                                     f"-SUMIFS({debit},{accounts},{rows.account}),2)", AMOUNT,
+                                     value=rows.credited)])
     sheet.append([Bold("Total = credited"), *pad,
                   Formula(f'=IF(AND(ROUND({summed}-{amount}{total},2)=0,'
-                          f'ROUND({amount}{total}-{amount}{credited},2)=0),"yes","NO")')])
+                          f'ROUND({amount}{total}-{amount}{credited},2)=0),"yes","NO")',
+                          value="yes" if rows.total == rows.credited else "NO")])
     return sheet

@@ -8,19 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from openpyxl import Workbook
-
 from ledger_export.amili.models import CreditorPayment, PeriodData, Payout
 from ledger_export.ledger.model import Ledger
 from ledger_export.core.money import format_amount
 from ledger_export.amili.documents import DocumentRecord
 from ledger_export.outputs.self_invoices import document_path
-from ledger_export.outputs.xlsx import Column, Link, Sheet
+from ledger_export.outputs.xlsx import Column, Link, Sheet, Workbook
+from ledger_export.sie.text import as_written, reference_key
 
 ID = 26  # width of a 24-character Amili id
 
 PAYOUT_COLUMNS = (
-    Column("Payout id", ID), Column("Created", 20), Column("Payout date", 12), Column("Category", 20),
+    Column("Payout id", ID), Column("Created (UTC)", 20), Column("Payout date", 12), Column("Category", 20),
     Column("Reference", 14), Column("Interval", 10), Column("Period start", 12), Column("Period end", 12),
     Column("Ledger account", 10), Column("Currency", 9), Column("Amount", 16), Column("VAT", 14),
     Column("Total", 16), Column("Specification lines", 12), Column("Articles", 40),
@@ -32,7 +31,7 @@ SPECIFICATION_COLUMNS = (
     Column("Invoice number", 18), Column("Reference number", 18), Column("Case id", ID),
     Column("Booking date", 12), Column("Payout date", 12), Column("Article", 22), Column("Category", 20),
     Column("Currency", 9), Column("Amount", 16), Column("VAT", 14), Column("Total", 16),
-    Column("Banking transaction", ID), Column("State", 12), Column("Created", 20),
+    Column("Banking transaction", ID), Column("State", 12), Column("Created (UTC)", 20),
 )
 
 SELF_INVOICE_COLUMNS = (
@@ -42,7 +41,7 @@ SELF_INVOICE_COLUMNS = (
 )
 
 PAYMENT_COLUMNS = (
-    Column("Payment id", ID), Column("Created", 20), Column("Case id", ID), Column("Invoice number", 18),
+    Column("Payment id", ID), Column("Created (UTC)", 20), Column("Case id", ID), Column("Invoice number", 18),
     Column("Case invoice number", 18), Column("Case reference number", 18), Column("Currency", 9),
     Column("Amount", 16), Column("Settled amount", 16), Column("Bank transaction date", 14),
     Column("Booking date", 12), Column("Payment reference", 18), Column("Status", 14),
@@ -53,7 +52,8 @@ MAPPING_COLUMNS = (Column("Setting", 50), Column("Value", 60))
 
 
 def _articles(payout: Payout) -> str:
-    return "; ".join(f"{article}: {s.count} × {format_amount(s.total_amount)}"
+    # "5 lines, 3000.00": a count and a sum, never read as a multiplication.
+    return "; ".join(f"{article}: {s.count} {'line' if s.count == 1 else 'lines'}, {format_amount(s.total_amount)}"
                      for article, s in payout.summary.items())
 
 
@@ -98,7 +98,9 @@ def write_self_invoices(wb: Workbook, data: PeriodData, ledger: Ledger,
     voucher_texts: dict[str, str] = {}
     for voucher in ledger.vouchers:
         if voucher.payout_id is not None:
-            voucher_texts.setdefault(voucher.payout_id, voucher.text)
+            # As the SIE file (and the Vouchers sheet) has it.
+            voucher_texts.setdefault(voucher.payout_id,
+                                     as_written(voucher.text, reference_key(voucher.payout_reference)))
     for record in documents:
         payout = payouts.get(record.payout_id)
         document = payout.document if payout else None

@@ -116,6 +116,17 @@ def shorten(text: str, keep: str | None = None, limit: int = 50) -> str:
     return body[:limit - len(tail) - 3].rstrip() + "..." + tail
 
 
+def reference_key(reference: str | None) -> str | None:
+    """The payout reference as ``shorten`` keeps it whole in every text of its voucher."""
+    return clean_text(reference) if reference else None
+
+
+def as_written(text: str, keep: str | None) -> str:
+    """A voucher or line text exactly as a SIE record holds it (before quoting): cleaned,
+    then shortened keeping ``keep`` (from ``reference_key``). The workbook shows this too."""
+    return shorten(clean_text(text), keep)
+
+
 def escape(text: str) -> str:
     """A quoted field's content: a quote inside is written \\" (§5.7)."""
     return text.replace('"', '\\"')

@@ -125,18 +125,18 @@ def _rows(voucher: Voucher, keep: str | None, line_ending: str) -> str:
     Each field goes through the same function a filter would. The text is
     cleaned once, not again as ``text.quote`` would: shorten keeps it clean.
     """
-    escape, shorten, clean = text.escape, text.shorten, text.clean_text
+    escape, as_written = text.escape, text.as_written
     return line_ending.join([
         f'#TRANS {line.account} {sie_objects(line.objects)} {sie_amount(line.amount)} "" '
-        f'"{escape(shorten(clean(line.text), keep))}"' for line in voucher.lines])
+        f'"{escape(as_written(line.text, keep))}"' for line in voucher.lines])
 
 
 def _voucher_view(voucher: Voucher, line_ending: str) -> dict[str, object]:
-    keep = text.clean_text(voucher.payout_reference) if voucher.payout_reference else None
+    keep = text.reference_key(voucher.payout_reference)
     return {
         "series": voucher.series,
         "date": voucher.date,
-        "text": text.shorten(text.clean_text(voucher.text), keep),
+        "text": text.as_written(voucher.text, keep),
         "rows": _rows(voucher, keep, line_ending),
     }
 
