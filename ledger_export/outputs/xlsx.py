@@ -138,6 +138,10 @@ class _Worksheet(Worksheet):  # type: ignore[misc]  # XlsxWriter is Any to mypy
         self.fh.write(f'<row r="{row + 1}">{cells}</row>')
 
 
+# The fast row path leans on two of XlsxWriter's own worksheet methods; a release without
+# them still writes every row, through its public API (slower, same cells).
+_FAST_ROWS = all(callable(getattr(Worksheet, name, None)) for name in ("_write_single_row", "_check_dimensions"))
+
 # What XlsxWriter's inline strings escape: &, <, > and Excel's own _xHHHH_ escape.
 _XML_SPECIAL = re.compile("[&<>]|_x[0-9a-fA-F]{4}_")
 _EXCEL_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
@@ -251,7 +255,7 @@ class Sheet:
         """Write one row; returns its row number (1 for the first)."""
         row = self.rows
         values = values if isinstance(values, (list, tuple)) else list(values)
-        cells = self._plain_row(values, row + 1)
+        cells = self._plain_row(values, row + 1) if _FAST_ROWS else None
         if cells is not None:
             if cells:
                 self.ws.write_row_xml(row, len(values) - 1, "".join(cells))
