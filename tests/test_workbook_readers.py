@@ -190,3 +190,5 @@ def test_invoice_payments_add_up_to_the_receivable_credit_in_every_reader(sample
     assert ore(labels["Total"][AMOUNT_COLUMN]) == expected.total == expected.credited
     assert ore(labels[f"Credited to {expected.account} (Vouchers)"][AMOUNT_COLUMN]) == expected.credited
     assert labels["Total = credited"][AMOUNT_COLUMN] == "yes"
+    counted = summary(sample)[f"Invoice payments (credited to {expected.account})"]
+    assert (int(counted[0]), ore(counted[1])) == (len(expected.payments), expected.credited)

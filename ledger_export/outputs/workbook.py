@@ -22,7 +22,7 @@ from ledger_export.amili.models import PeriodData
 from ledger_export.core.settings import Company
 from ledger_export.ledger.model import OK, Finding, Ledger
 from ledger_export.core.money import ZERO
-from ledger_export.ledger.invoice_payments import invoice_payments
+from ledger_export.ledger.invoice_payments import InvoicePayments, invoice_payments
 from ledger_export.sie.text import as_written, reference_key
 from ledger_export.amili.documents import DocumentRecord
 from ledger_export.outputs.self_invoices import document_path
@@ -197,7 +197,7 @@ def _reconciliation(summary: Sheet, data: PeriodData, ledger: Ledger) -> None:
 
 def write_summary(summary: Sheet, *, ledger: Ledger, data: PeriodData, company: Company, creditor: str,
                   generated: datetime, tool_version: str, documents: Sequence[DocumentRecord],
-                  checksums: Mapping[str, str], sheets: Mapping[str, Sheet]) -> None:
+                  checksums: Mapping[str, str], sheets: Mapping[str, Sheet], registered: InvoicePayments) -> None:
     warnings, errors = len(ledger.warnings), len(ledger.errors)
     summary.append([Bold("Amili payouts: audit pack")])
     summary.append([])
@@ -223,6 +223,11 @@ def write_summary(summary: Sheet, *, ledger: Ledger, data: PeriodData, company: 
     paid = sum((p.amount for p in data.payments), ZERO)
     summary.append(["Creditor payments (direct)", len(data.payments),
                     Formula(f"=ROUND(SUM({payments.range('Amount', 2, payments.rows)}),2)", AMOUNT, paid)])
+    # What the bookkeeper registers in the customer ledger: the rows of the sheet (not its total rows).
+    count = len(registered.payments)
+    summary.append([f"Invoice payments (credited to {registered.account})", count,
+                    Formula(f"=ROUND(SUM({sheets['Invoice payments'].range('Amount', 2, 1 + count)}),2)", AMOUNT,
+                            registered.total) if count else registered.total])
     summary.append([])
     _reconciliation(summary, data, ledger)
     summary.append([])
@@ -253,8 +258,9 @@ def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, credi
     file_names = {d.payout_id: d.file_name for d in documents if d.file_name}
     vouchers = write_vouchers(wb, ledger)
     write_trial_balance(wb, ledger, vouchers)
-    write_invoice_payments(wb, invoice_payments(ledger, data), vouchers)
+    receivable = invoice_payments(ledger, data)
     sheets = {s.title: s for s in (
+        write_invoice_payments(wb, receivable, vouchers),
         vouchers,
         write_payouts(wb, data, file_names),
         write_specifications(wb, data),
@@ -264,5 +270,5 @@ def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, credi
     )}
     write_summary(summary, ledger=ledger, data=data, company=company, creditor=creditor,
                   generated=generated, tool_version=tool_version, documents=documents,
-                  checksums=checksums, sheets=sheets)
+                  checksums=checksums, sheets=sheets, registered=receivable)
     return save(wb, generated)
