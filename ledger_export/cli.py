@@ -114,7 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_target(p)
     p.set_defaults(handler=_cmd_export)
 
-    _add_fortnox_commands(sub)
 
     p = sub.add_parser("init", help="write a commented starter configuration file",
                        description="Write a starter ledger-export.toml with every setting, its default "
@@ -195,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-every", type=int, default=0, metavar="N", help="drop the connection of every Nth request")
     p.set_defaults(handler=_cmd_sandbox)
 
-    p = sub.add_parser("fortnox", help="the Fortnox connection: log in (check and status come with --to fortnox)",
+    p = sub.add_parser("fortnox", help="the Fortnox connection: log in, check it, compare it with the register",
                        description="Set up and inspect the connection to Fortnox. The app's client id and "
                                    "secret come from the environment variables FORTNOX_CLIENT_ID and "
                                    "FORTNOX_CLIENT_SECRET, never from the configuration file.")
@@ -211,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                    help="how long to wait for the approval (default: 600)")
     p.set_defaults(handler=_cmd_fortnox_login, creditor=None, base_url=None, out=None)
-    # `fortnox check` and `fortnox status --period` (issue 14, item 8) are added here.
+    _add_fortnox_commands(fortnox)
 
     p = sub.add_parser("validate", help="check SIE files (ours or another program's) for import problems",
                        description="Read SIE 1-4 files and report, with line numbers, what would make an "
@@ -444,11 +443,8 @@ def _export_target(args: argparse.Namespace) -> str:
     return target
 
 
-def _add_fortnox_commands(sub: Any) -> None:
-    p = sub.add_parser("fortnox", help="the Fortnox connection: check it, or compare it with the register",
-                       description="Check that Fortnox is ready for a run, or list what the register says "
-                                   "was posted to Fortnox beside what Fortnox holds.")
-    fortnox = p.add_subparsers(dest="fortnox_command", metavar="COMMAND", required=True)
+def _add_fortnox_commands(fortnox: Any) -> None:
+    """``fortnox check`` and ``fortnox status --period`` (issue 14, item 8), beside ``fortnox login``."""
     c = fortnox.add_parser("check", help="run every check a Fortnox run makes before it posts; post nothing",
                            description="Company (organisation number), financial years, accounts, voucher "
                                        "series, mode of payment and scopes; every problem is listed.")
@@ -466,11 +462,12 @@ def _add_fortnox_commands(sub: Any) -> None:
 
 
 def _fortnox_books(config: Config) -> FortnoxBooks:
-    """The Fortnox company of ``config``, through the HTTP client (connected by the client's adapter)."""
-    from ledger_export.jobs.fortnox_export import NotConnectedError
+    """The Fortnox company of ``config``, over HTTP (FORTNOX_CLIENT_ID/SECRET from the environment)."""
+    import os
 
-    raise NotConnectedError("ledger-export is not connected to Fortnox yet (run `ledger-export fortnox login`)",
-                            key="fortnox")
+    from ledger_export.jobs.fortnox_connect import connect
+
+    return connect(config.fortnox, os.environ)
 
 
 def _cmd_fortnox_check(args: argparse.Namespace) -> int:

@@ -23,9 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_export.amili.models import Payout, PeriodData
-from ledger_export.core.errors import LedgerExportError, OutcomeUnknownError
+from ledger_export.core.errors import LedgerExportError
 from ledger_export.core.money import ZERO, format_amount
-from ledger_export.jobs.fortnox_books import FortnoxBooks, VoucherRef, VoucherRow
+from ledger_export.jobs.fortnox_books import OUTCOME_UNKNOWN, FortnoxBooks, VoucherRef, VoucherRow
 from ledger_export.jobs.fortnox_check import Readiness, check_books
 from ledger_export.jobs.fortnox_plan import (PlanMismatch, Settlement, plan_settlements, receivable_account,
                                              recorded_plan, settled_voucher)
@@ -232,7 +232,7 @@ class _Poster:
         """
         try:
             return call()
-        except OutcomeUnknownError as exc:
+        except OUTCOME_UNKNOWN as exc:
             raise PostingStoppedError(
                 f"Fortnox did not answer whether it made the {what} ({exc}); the register notes it as "
                 f"unknown: run the same command again, it looks in Fortnox first and posts nothing twice") from exc
