@@ -319,3 +319,16 @@ def test_a_dry_run_checks_and_posts_nothing_and_check_and_status_speak_http(mont
     status = month.run(command=("fortnox", "status"))
     assert status.returncode == 0, status.stdout + status.stderr
     assert "A42" in status.stdout
+
+
+def test_the_fortnox_demo_posts_the_sample_month_into_a_fresh_sandbox_each_time(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FORTNOX_", "AMILI_"))}  # no key needed
+    for n in (1, 2):
+        done = subprocess.run([sys.executable, "-m", "ledger_export", "demo", "--to", "fortnox", "--out",
+                               str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert ("Fortnox sandbox now holds 13 voucher(s) of ours in series A, 4 file(s) connected, "
+                "21 invoice payment(s):") in done.stdout
+        assert "A42 (year 2) 2025-06-02" in done.stdout and "file self_invoice_SF-2025-154.pdf connected" in done.stdout
+        assert (tmp_path / f"fortnox-{n}" / PERIOD / "manifest.json").is_file()
+    assert "sandbox-client-secret" not in done.stdout + done.stderr
