@@ -72,7 +72,7 @@ class Month:
 
     def configure(self, *, settle: bool = False, series: str = "A", mode: str = "AMILI", service: bool = True,
                   window: float = FAST_WINDOW) -> Path:
-        text = (SAMPLES / "ledger-export.toml").read_text("utf-8").replace(
+        text = (SAMPLES / "ledger-export.toml").read_text("utf-8").split("\n[fortnox]")[0].replace(
             'base_url = "http://127.0.0.1:8765"', f'base_url = "{self.amili.base_url}"')
         text += (f'\n[fortnox]\nbase_url = "{self.fortnox.base_url}"\nauth_url = "{self.fortnox.auth_url}"\n'
                  f'series = "{series}"\nsettle_invoices = {str(settle).lower()}\nmode_of_payment = "{mode}"\n'
