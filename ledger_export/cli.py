@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "for June 2025 against it over HTTP. Needs no network and no API key.")
     p.add_argument("--out", metavar="DIR", default="demo",
                    help="the demo's own folder (default: demo); a folder holding real books is refused")
+    p.add_argument("--to", choices=("sie", "fortnox"), default="sie",
+                   help="fortnox: also start the bundled Fortnox sandbox, post the month into it (each run "
+                        "into a fresh demo/fortnox-N folder) and show what it then holds")
     _add_output_flags(p)
     p.set_defaults(handler=_cmd_demo)
 
@@ -260,8 +263,13 @@ def _period(args: argparse.Namespace) -> Period:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ledger_export.jobs.demo import run_demo
+    from ledger_export.jobs.demo import run_demo, run_fortnox_demo
 
+    if args.to == "fortnox":
+        result, held = run_fortnox_demo(Path(args.out), progress=_progress(args))
+        _say(args, result.describe())
+        _say(args, "\n".join(held))
+        return EXIT_OK
     result = run_demo(Path(args.out), progress=_progress(args))
     _say(args, result.describe())
     return EXIT_OK
@@ -461,11 +469,12 @@ def _add_fortnox_commands(fortnox: Any) -> None:
 
 
 def _fortnox_books(config: Config) -> FortnoxBooks:
-    """The Fortnox company of ``config``, through the HTTP client (connected by the client's adapter)."""
-    from ledger_export.jobs.fortnox_export import NotConnectedError
+    """The Fortnox company of ``config``, over HTTP (FORTNOX_CLIENT_ID/SECRET from the environment)."""
+    import os
 
-    raise NotConnectedError("ledger-export is not connected to Fortnox yet (run `ledger-export fortnox login`)",
-                            key="fortnox")
+    from ledger_export.jobs.fortnox_connect import connect
+
+    return connect(config.fortnox, os.environ)
 
 
 def _cmd_fortnox_check(args: argparse.Namespace) -> int:

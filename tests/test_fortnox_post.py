@@ -258,3 +258,69 @@ def test_fortnox_refuses_force_and_since_last_and_needs_a_connection(raw, tmp_pa
         ExportOptions(to="fortnox", force=True)
     with pytest.raises(NotConnectedError, match="not connected to Fortnox yet"):
         export(fortnox_config(tmp_path), None, ExportOptions(from_raw=raw, to="fortnox"))
+
+
+def assert_every_line_is_its_specification_lines(result) -> None:
+    """Each line carrying specification ids is exactly their amounts (the receivable's and the clearing's)."""
+    specs = {s.id: s.amount for s in result.data.specifications}
+    for voucher in result.ledger.vouchers:
+        ids = [i for line in voucher.lines if line.account in (1510, CLEARING) for i in line.specification_ids]
+        assert len(ids) == len(set(ids)), voucher.payout_id  # on one of the two, once
+        for line in voucher.lines:
+            if line.account in (1510, CLEARING) and line.specification_ids:
+                assert line.amount == -sum((specs[i] for i in line.specification_ids), ZERO), (voucher, line)
+
+
+def test_settled_lines_move_with_their_specification_lines_and_the_csv_lists_what_is_left(raw, tmp_path):
+    books = settling_books()
+    result = post_month(raw, tmp_path, books, settle=True)
+    assert_every_line_is_its_specification_lines(result)
+    from ledger_export.ledger.invoice_payments import invoice_payments
+    left = invoice_payments(result.ledger, result.data)
+    assert left.account == 1510 and left.total == -result.ledger.account_totals()[1510]
+    settled = {i for v in result.ledger.vouchers for line in v.lines if line.account == CLEARING
+               for i in line.specification_ids}
+    listed = {i for p in left.payments for i in p.specification_ids}
+    assert settled and not settled & listed  # settled in Fortnox: not to be registered by hand
+    remaining = {(p.invoice_number, p.amount) for p in left.payments}
+    assert ("INV-2025-0044", Decimal("1551.07")) in remaining  # cancelled in Fortnox: by hand
+    assert ("INV-2025-0017", Decimal("800.00")) in remaining  # the second payout would overpay it
+    assert not {("INV-2025-0021", Decimal("917.76")), ("INV-2025-0017", Decimal("1450.00"))} & remaining
+    csv = (tmp_path / "2025-06" / "invoice-payments-2025-06.csv").read_bytes().decode("utf-8-sig")
+    assert "INV-2025-0044" in csv and "INV-2025-0021" not in csv
+
+
+def test_invoices_matched_by_reference_number_settle_the_lines_of_that_reference(raw, tmp_path):
+    """Fortnox's DocumentNumber is Amili's reference_number (as in the sandbox): never compared to invoice_number."""
+    from dataclasses import replace as _replace
+
+    from ledger_export.fortnox.settings import InvoiceMatch
+    plain = post_month(raw, tmp_path / "plain", FakeFortnox())
+    refs = {s.invoice_number: s.reference_number for s in plain.data.specifications}
+    books = FakeFortnox(invoices={refs[n]: _replace(i, number=refs[n]) for n, i in june_invoices().items()})
+    config = fortnox_config(tmp_path / "out", settle=True)
+    config = _replace(config, fortnox=_replace(config.fortnox, invoice_match=InvoiceMatch("reference_number",
+                                                                                          "DocumentNumber")))
+    result = export(config, None, ExportOptions(generated=FIXED, from_raw=raw, to="fortnox"), books=books)
+    assert sorted((p.invoice, p.amount) for p in books.payments) == sorted((refs[n], a) for n, a in SETTLED.items())
+    assert_every_line_is_its_specification_lines(result)
+    clearing = sum((l.amount for v in result.ledger.vouchers for l in v.lines if l.account == CLEARING), ZERO)
+    assert clearing == -sum(SETTLED.values())
+
+
+@pytest.mark.parametrize("index", [3, 4, 5])  # the voucher that pays, its payment, its bookkeeping
+def test_a_resumed_run_rebuilds_the_settled_voucher_as_it_was_posted(raw, tmp_path, index):
+    whole = post_month(raw, tmp_path / "whole", settling_books(), settle=True)
+    books = settling_books()
+    books.faults = {index: "kill"}
+    with pytest.raises(Killed):
+        post_month(raw, tmp_path / "out", books, settle=True)
+    books.faults = {}
+    resumed = post_month(raw, tmp_path / "out", books, settle=True)
+    assert [v.lines for v in resumed.ledger.vouchers] == [v.lines for v in whole.ledger.vouchers]
+    assert_every_line_is_its_specification_lines(resumed)
+    with Register.open(tmp_path / "out") as register:
+        held = register.fortnox.actions_of([v.payout_id for v in resumed.ledger.vouchers])
+        recorded = [p for h in held.values() for p in h.payments]
+        assert recorded and all(p.lines and p.match_key and sum(a for _, a in p.lines) == p.amount
+                                for p in recorded)

@@ -5,9 +5,11 @@ this protocol; the HTTP client (its own layer) is wrapped to it by an
 adapter, and the tests use an in-memory fake. Money is Decimal, dates are
 dates; every call either answers, or raises a LedgerExportError:
 
-- ``OutcomeUnknownError`` (core/errors.py) when a write (POST/PUT) went out
-  and its answer was lost: Fortnox may or may not have made the thing. The
-  engine never repeats such a call blindly; it looks in Fortnox (the
+- one of ``OUTCOME_UNKNOWN`` when a write (POST/PUT) went out and its
+  answer was lost (the HTTP client's FortnoxOutcomeUnknownError), or came
+  back unreadable (FortnoxAnswerUnreadableError: made, but what it is
+  cannot be read): Fortnox may or may not have made the thing. The engine
+  never repeats such a call blindly; it looks in Fortnox (the
   ``vouchers_in``, ``voucher_documents``, ``connections``, ``payments_of``
   reads) to find out.
 - any other LedgerExportError when the request failed and nothing was made
@@ -33,7 +35,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal, Protocol
 
+from ledger_export.core.errors import FortnoxAnswerUnreadableError, FortnoxOutcomeUnknownError, OutcomeUnknownError
 from ledger_export.fortnox.settings import InvoiceField
+
+# What a write raises when it may have been made (OutcomeUnknownError: the Amili-side name, kept for fakes).
+OUTCOME_UNKNOWN: tuple[type[Exception], ...] = (FortnoxOutcomeUnknownError, FortnoxAnswerUnreadableError,
+                                                OutcomeUnknownError)
 
 # How an Amili line finds its Fortnox invoice (exact match): [fortnox] invoice_match.
 

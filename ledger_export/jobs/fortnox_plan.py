@@ -27,13 +27,33 @@ from ledger_export.ledger.settings import LedgerSettings
 SETTLE = "settle"  # the findings' check name
 
 
+SpecLine = tuple[str, Decimal]  # a specification line's id and amount
+
+
 @dataclass(frozen=True)
 class Settlement:
-    """One invoice payment a payout makes: ``amount`` of invoice ``invoice`` on ``day``."""
+    """One invoice payment a payout makes: ``amount`` of Fortnox invoice ``invoice`` on ``day``.
+
+    ``key`` is the Amili value it was matched by ([fortnox] invoice_match:
+    the line's invoice_number or reference_number), and ``lines`` the
+    specification lines it settles (id, amount): exactly these move from the
+    receivable account to the clearing account in the voucher, so every
+    line there stays the sum of its specification lines.
+    """
 
     invoice: str
     amount: Decimal
     day: date
+    key: str = ""
+    lines: tuple[SpecLine, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.lines and sum((amount for _, amount in self.lines), ZERO) != self.amount:
+            raise ValueError(f"settlement of invoice {self.invoice}: lines do not add up to {self.amount}")
+
+
+class PlanMismatch(ArithmeticError):
+    """A settlement whose specification lines are not on the voucher's receivable lines as recorded."""
 
 
 def receivable_account(settings: LedgerSettings) -> int | None:
@@ -83,6 +103,7 @@ def plan_settlements(books: FortnoxBooks, posting: FortnoxSettings, settings: Le
     for payout in payouts:
         assert payout.payout_date is not None, "build_ledger refuses a payout without payout_date"
         by_key: dict[str, Decimal] = {}
+        lines_of: dict[str, list[SpecLine]] = {}
         for line in data.lines_of(payout):
             rule = amap.rule(line.finance_category, line.article)
             if not rule.mapped or rule.account != receivable or line.vat_amount != ZERO:
@@ -93,6 +114,7 @@ def plan_settlements(books: FortnoxBooks, posting: FortnoxSettings, settings: Le
                                         f"{posting.invoice_match.amili}: left on account {receivable}", payout.id))
                 continue
             by_key[key] = by_key.get(key, ZERO) + line.amount
+            lines_of.setdefault(key, []).append((line.id, line.amount))
         settled = []
         for key, amount in sorted(by_key.items()):
             if amount <= ZERO:
@@ -107,7 +129,7 @@ def plan_settlements(books: FortnoxBooks, posting: FortnoxSettings, settings: Le
                 continue
             number = found[0].number
             planned[number] = planned.get(number, ZERO) + amount
-            settled.append(Settlement(number, amount, payout.payout_date))
+            settled.append(Settlement(number, amount, payout.payout_date, key, tuple(lines_of[key])))
         if settled:
             plans[payout.id] = tuple(settled)
     return plans, tuple(findings)
@@ -115,30 +137,43 @@ def plan_settlements(books: FortnoxBooks, posting: FortnoxSettings, settings: Le
 
 def settled_voucher(voucher: Voucher, settlements: Sequence[Settlement], receivable: int, clearing: int,
                     objects: tuple[tuple[str, str], ...] = ()) -> Voucher:
-    """``voucher`` with each settled invoice's amount credited to ``clearing`` instead of ``receivable``."""
-    lines = list(voucher.lines)
+    """``voucher`` with each settlement's specification lines credited to ``clearing`` instead of ``receivable``.
+
+    A receivable line all of whose specification lines are settled moves
+    whole (its text kept); one only partly settled keeps the rest, and the
+    settled part follows it as a clearing line carrying those lines' ids.
+    Raises PlanMismatch when a settled line is not on a receivable line.
+    """
+    moving: dict[str, tuple[Decimal, Settlement]] = {}
     for s in settlements:
-        own = [i for i, line in enumerate(lines) if line.account == receivable and line.invoice_number == s.invoice]
-        if own and sum((lines[i].amount for i in own), ZERO) == -s.amount:
-            for i in own:  # one line per invoice (detail "invoice", or a single invoice): move it whole
-                lines[i] = replace(lines[i], account=clearing, objects=objects)
+        for spec_id, amount in s.lines:
+            moving[spec_id] = (amount, s)
+    if not moving:
+        return voucher
+    found: set[str] = set()
+    lines: list[Line] = []
+    for line in voucher.lines:
+        ids = [i for i in line.specification_ids if i in moving] if line.account == receivable else []
+        if not ids:
+            lines.append(line)
             continue
-        grouped = next((i for i, line in enumerate(lines) if line.account == receivable and line.amount < ZERO
-                        and line.amount <= -s.amount), None)
-        if grouped is None:
-            raise AssertionError(f"voucher for payout {voucher.payout_id}: no line on {receivable} holds "
-                                 f"{format_amount(s.amount)} of invoice {s.invoice}")
-        rest = lines[grouped].amount + s.amount
-        settled = Line(clearing, -s.amount, f"Faktura {s.invoice}", objects, category="capital",
-                       invoice_number=s.invoice)
-        if rest == ZERO:
-            lines[grouped] = settled
-        else:
-            lines[grouped] = replace(lines[grouped], amount=rest)
-            lines.insert(grouped + 1, settled)
-    return replace(voucher, lines=tuple(lines))
+        found.update(ids)
+        if len(ids) == len(line.specification_ids):
+            lines.append(replace(line, account=clearing, objects=objects))
+            continue
+        moved = sum((moving[i][0] for i in ids), ZERO)
+        kept = tuple(i for i in line.specification_ids if i not in moving)
+        invoices = sorted({moving[i][1].invoice for i in ids})
+        lines.append(replace(line, amount=line.amount + moved, specification_ids=kept))
+        lines.append(Line(clearing, -moved, f"Faktura {', '.join(invoices)}", objects, category=line.category,
+                          article=line.article, specification_ids=tuple(ids), invoice_number=line.invoice_number))
+    missing = sorted(set(moving) - found)
+    if missing:
+        raise PlanMismatch(f"voucher for payout {voucher.payout_id}: specification line(s) {', '.join(missing)} "
+                           f"settled in Fortnox are not on account {receivable}")
+    return replace(voucher, lines=tuple(line for line in lines if line.amount != ZERO or not line.specification_ids
+                                        or line.account != receivable))
 
 
-def recorded_plan(payments: Sequence[tuple[str, Decimal, date]]) -> tuple[Settlement, ...]:
-    return tuple(Settlement(invoice, amount, day) for invoice, amount, day in payments)
-
+def recorded_plan(payments: Sequence[Settlement]) -> tuple[Settlement, ...]:
+    return tuple(payments)

@@ -23,12 +23,12 @@ from decimal import Decimal
 from typing import Any
 
 from ledger_export.amili.models import Payout, PeriodData
-from ledger_export.core.errors import LedgerExportError, OutcomeUnknownError
+from ledger_export.core.errors import LedgerExportError
 from ledger_export.core.money import ZERO, format_amount
-from ledger_export.jobs.fortnox_books import FortnoxBooks, VoucherRef, VoucherRow
+from ledger_export.jobs.fortnox_books import OUTCOME_UNKNOWN, FortnoxBooks, VoucherRef, VoucherRow
 from ledger_export.jobs.fortnox_check import Readiness, check_books
-from ledger_export.jobs.fortnox_plan import (Settlement, plan_settlements, receivable_account, recorded_plan,
-                                             settled_voucher)
+from ledger_export.jobs.fortnox_plan import (PlanMismatch, Settlement, plan_settlements, receivable_account,
+                                             recorded_plan, settled_voucher)
 from ledger_export.fortnox.settings import FortnoxSettings
 from ledger_export.jobs.register_fortnox import Action, FortnoxRegister, PayoutActions
 from ledger_export.ledger.mapping import AccountMap
@@ -154,8 +154,8 @@ def prepare(books: FortnoxBooks, posting: FortnoxSettings, settings: LedgerSetti
         if voucher is not None and voucher.status in ("pending", "confirmed"):
             # Posted (or perhaps posted) already: its voucher was built with the plan it recorded,
             # payments not yet made (absent) included: they are asked for again.
-            kept = [(a.invoice or "", a.amount or ZERO, a.day or voucher.day or date.min)
-                    for a in actions[pid].payments]
+            kept = [Settlement(a.invoice or "", a.amount or ZERO, a.day or voucher.day or date.min,
+                               a.match_key or "", a.lines) for a in actions[pid].payments]
             if kept:
                 plans[pid] = recorded_plan(kept)
             for a in actions[pid].payments:
@@ -172,8 +172,21 @@ def prepare(books: FortnoxBooks, posting: FortnoxSettings, settings: LedgerSetti
     receivable = receivable_account(settings)
     if plans and readiness.clearing_account is not None and receivable is not None:
         objects = AccountMap(settings).objects(readiness.clearing_account)
-        vouchers = tuple(settled_voucher(v, plans.get(v.payout_id or "", ()), receivable,
-                                         readiness.clearing_account, objects) for v in vouchers)
+        clearing = readiness.clearing_account
+        drifted = {f.payout_id for f in findings}
+
+        def settled(v: Voucher) -> Voucher:
+            try:
+                return settled_voucher(v, plans.get(v.payout_id or "", ()), receivable, clearing, objects)
+            except PlanMismatch as exc:
+                if v.payout_id not in drifted:
+                    raise  # the plan was made from these very lines: a bug, with its traceback
+                findings.append(Finding("drift", WARNING, f"{exc}: the voucher in Fortnox settles what Amili "
+                                        f"said when it was posted; this pack shows the payout as it is now",
+                                        v.payout_id))
+                return v
+
+        vouchers = tuple(settled(v) for v in vouchers)
     vouchers = tuple(replace(v, series=series) for v in vouchers)
     names = dict(ledger.account_names)
     if readiness.clearing_account is not None and plans:
@@ -219,7 +232,7 @@ class _Poster:
         """
         try:
             return call()
-        except OutcomeUnknownError as exc:
+        except OUTCOME_UNKNOWN as exc:
             raise PostingStoppedError(
                 f"Fortnox did not answer whether it made the {what} ({exc}); the register notes it as "
                 f"unknown: run the same command again, it looks in Fortnox first and posts nothing twice") from exc
@@ -237,7 +250,7 @@ class _Poster:
             return known
         # None, or absent (it never reached Fortnox): asked for now, with this run's plan.
         action = self.register.start_voucher(self.run_id, payout, voucher.series, voucher.date,
-                                             [(s.invoice, s.amount, s.day) for s in plan])
+                                             [(s.invoice, s.amount, s.day, s.key, s.lines) for s in plan])
         ref: VoucherRef = self.ask(action, f"voucher for payout {payout.id}", lambda: self.books.create_voucher(
             voucher.series, voucher.date, voucher.text, rows_of(voucher), reference(payout.id)))
         self.register.confirm_voucher(action, ref)

@@ -85,11 +85,12 @@ def fortnox_status(config: Config, books: FortnoxBooks, period: Period) -> tuple
         document = actions.document if actions else None
         if document is not None and document.status == "confirmed":
             line += f", file {document.file_id}"
-            if document.file_id not in files:
-                differences.append(f"payout {pid}: file {document.file_id} ({document.file_name}) is not in "
-                                   f"Fortnox's inbox for vouchers")
+            # A connected file leaves the inbox (Fortnox's support article "Inbox"): connected is there.
             if (document.file_id, ref) not in links:
-                differences.append(f"payout {pid}: file {document.file_id} is not connected to voucher {ref}")
+                where = ("it waits in Fortnox's inbox for vouchers" if document.file_id in files
+                         else f"{document.file_name} is not in Fortnox's inbox for vouchers either")
+                differences.append(f"payout {pid}: file {document.file_id} is not connected to voucher {ref} "
+                                   f"({where})")
         for payment in actions.payments if actions else ():
             if payment.status != "confirmed" or payment.invoice is None:
                 differences.append(f"payout {pid}: {payment.describe()} is {payment.status}")

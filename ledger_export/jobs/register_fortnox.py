@@ -26,6 +26,7 @@ records what Fortnox answered.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -64,6 +65,8 @@ CREATE TABLE fortnox_actions (
     payment_number INTEGER,
     bookkept       INTEGER NOT NULL DEFAULT 0,
     voucher_action INTEGER,         -- payment: the voucher row it was planned with (they agree)
+    match_key      TEXT,            -- payment: the Amili value the invoice was found by
+    lines          TEXT,            -- payment: the specification lines it settles, JSON [[id, "amount"], ...]
     updated_at     TEXT NOT NULL
 );
 CREATE INDEX fortnox_actions_by_payout ON fortnox_actions (payout_id, kind, id);
@@ -72,7 +75,7 @@ CREATE INDEX fortnox_actions_by_payout ON fortnox_actions (payout_id, kind, id);
 MIGRATE_FROM_2 = FORTNOX_TABLE
 
 _COLUMNS = ("id, run_id, payout_id, etag, kind, status, day, series, number, year, file_name, size, file_id, "
-            "invoice, amount, payment_number, bookkept, voucher_action")
+            "invoice, amount, payment_number, bookkept, voucher_action, match_key, lines")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class Action:
     payment_number: int | None = None
     bookkept: bool = False
     voucher_action: int | None = None
+    # payment: what it settles, so a resumed run rebuilds the voucher as it was posted
+    match_key: str | None = None
+    lines: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def voucher(self) -> VoucherRef | None:
@@ -124,15 +130,24 @@ class PayoutActions:
         return tuple(a for a in (self.voucher, self.document, self.connection) if a) + self.payments
 
 
-PlannedPayment = tuple[str, Decimal, date]  # invoice, amount, day
+# invoice, amount, day, the Amili key it was matched by, its specification lines (id, amount)
+PlannedPayment = tuple[str, Decimal, date, str, tuple[tuple[str, Decimal], ...]]
+
+
+def _lines_json(lines: Sequence[tuple[str, Decimal]]) -> str:
+    return json.dumps([[spec_id, format_amount(amount)] for spec_id, amount in lines])
+
+
+def _lines_read(text: str | None) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((str(spec_id), Decimal(amount)) for spec_id, amount in json.loads(text)) if text else ()
 
 
 def _action(row: tuple[Any, ...]) -> Action:
     (i, run_id, pid, etag, kind, status, day, series, number, year, file_name, size, file_id, invoice, amount,
-     payment_number, bookkept, voucher_action) = row
+     payment_number, bookkept, voucher_action, match_key, lines) = row
     return Action(i, run_id, pid, etag, kind, status, date.fromisoformat(day) if day else None, series, number,
                   year, file_name, size, file_id, invoice, Decimal(amount) if amount is not None else None,
-                  payment_number, bool(bookkept), voucher_action)
+                  payment_number, bool(bookkept), voucher_action, match_key, _lines_read(lines))
 
 
 def _now() -> str:
@@ -272,12 +287,13 @@ class FortnoxRegister:
                 "VALUES (?, ?, ?, 'voucher', 'pending', ?, ?, ?)",
                 (run_id, payout.id, payout.etag, day.isoformat(), series, now))
             action_id = cursor.lastrowid
-            for invoice, amount, paid in payments:
+            for invoice, amount, paid, key, lines in payments:
                 self._db.execute(
                     "INSERT INTO fortnox_actions (run_id, payout_id, etag, kind, status, day, invoice, amount, "
-                    "voucher_action, updated_at) VALUES (?, ?, ?, 'payment', 'planned', ?, ?, ?, ?, ?)",
+                    "voucher_action, match_key, lines, updated_at) "
+                    "VALUES (?, ?, ?, 'payment', 'planned', ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, payout.id, payout.etag, paid.isoformat(), invoice, format_amount(amount), action_id,
-                     now))
+                     key, _lines_json(lines), now))
         assert action_id is not None
         return action_id
 

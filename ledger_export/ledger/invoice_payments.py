@@ -12,6 +12,14 @@ Built from the ledger's lines on the receivable account, not by mapping the
 specification lines again: the list covers exactly what the vouchers book,
 and the record of the whole (InvoicePayments) cannot be made unless its rows
 add up to the öre to the period's net credit on that account.
+
+After ``export --to fortnox`` with ``[fortnox] settle_invoices``, the lines
+settled in Fortnox (registered there as invoice payments) are credited to
+the mode of payment's clearing account instead, so they are not listed:
+the list is what remains on the receivable account, to register by hand
+(invoices missing in Fortnox, cancelled, already paid, or that would be
+overpaid, each also a warning of the run). The manifest's ``fortnox``
+section records the payments that were made.
 """
 
 from __future__ import annotations
