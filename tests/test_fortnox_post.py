@@ -6,6 +6,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from ledger_export.core.money import ZERO
@@ -89,6 +90,14 @@ def test_a_month_posted_equals_the_si_voucher_for_voucher_with_documents_attache
                 if e["document"]}
     assert file_ids == {name: file_id for file_id, (name, _) in books.files.items()}
     assert "Posted to Fortnox (series A): 21 action(s) now." in result.describe()
+    # The workbook's Vouchers sheet says where each voucher and its self-invoice went, as the manifest does.
+    sheet = openpyxl.load_workbook(folder / "ledger-2025-06.xlsx", read_only=True)["Vouchers"]
+    rows = list(sheet.iter_rows(values_only=True))
+    column = {header: i for i, header in enumerate(rows[0])}
+    shown = {(r[column["Payout id"]], r[column["Fortnox voucher"]], r[column["Fortnox file id"]]) for r in rows[1:]}
+    assert shown == {(pid, f"A{e['voucher']['number']} (year 1)",
+                      e["document"]["file_id"] if e["document"] else None)
+                     for pid, e in manifest["fortnox"].items()}
 
 
 def test_a_rerun_after_success_posts_nothing(raw, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 from datetime import datetime
 from decimal import Decimal
 
@@ -40,6 +41,9 @@ VOUCHER_COLUMNS = (
     Column("Category", 20), Column("Article", 20), Column("Invoice number", 18), Column("Self-invoice", 30),
 )
 
+# Only for a run posted to Fortnox (--to fortnox): where each voucher and its self-invoice went.
+FORTNOX_COLUMNS = (Column("Fortnox voucher", 18), Column("Fortnox file id", 38))
+
 TRIAL_BALANCE_COLUMNS = (
     Column("Account", 9), Column("Account name", 40), Column("Debit", 16), Column("Credit", 16),
     Column("Net", 16),
@@ -57,15 +61,31 @@ def _as_in_sie(text: str, keep: str | None) -> tuple[str, str | None]:
     return written, (text if written != text else None)
 
 
-def write_vouchers(wb: Workbook, ledger: Ledger) -> Sheet:
+def _fortnox_cells(posted: Mapping[str, Any] | None) -> list[str | None]:
+    """The voucher as Fortnox numbered it (``A42 (year 2)``) and its self-invoice's file id there."""
+    voucher = (posted or {}).get("voucher")
+    document = (posted or {}).get("document")
+    number = f"{voucher['series']}{voucher['number']} (year {voucher['year']})" if voucher else None
+    file_id = None
+    if document and document.get("file_id"):
+        file_id = document["file_id"] + ("" if document.get("connected") else " (not connected)")
+    return [number, file_id]
+
+
+def write_vouchers(wb: Workbook, ledger: Ledger, fortnox: Mapping[str, Mapping[str, Any]] | None = None) -> Sheet:
     """One row per ledger line; ``Voucher`` is the voucher's position in the ledger (1, 2, ...).
+
+    ``fortnox`` (a run posted to Fortnox: payout id -> its postings, as the
+    manifest records them) adds the voucher's number in Fortnox and its
+    self-invoice's file id.
 
     Texts read as the SIE file has them (cleaned, shortened to 50 characters
     with the payout reference kept), so a voucher found in Fortnox is found
     here by its text; the original stands beside it when it differs.
     """
-    sheet = Sheet(wb, "Vouchers", VOUCHER_COLUMNS)
+    sheet = Sheet(wb, "Vouchers", VOUCHER_COLUMNS + (FORTNOX_COLUMNS if fortnox is not None else ()))
     for number, voucher in enumerate(ledger.vouchers, start=1):
+        posted = _fortnox_cells(fortnox.get(voucher.payout_id or "")) if fortnox is not None else []
         keep = reference_key(voucher.payout_reference)
         voucher_text, voucher_original = _as_in_sie(voucher.text, keep)
         for line in voucher.lines:
@@ -75,7 +95,7 @@ def write_vouchers(wb: Workbook, ledger: Ledger) -> Sheet:
                 ledger.account_names.get(line.account), line.debit if line.amount >= 0 else None,
                 line.credit if line.amount < 0 else None, text, original, voucher_text, voucher_original,
                 voucher.payout_id, voucher.payout_reference, line.category or voucher.category, line.article,
-                line.invoice_number, voucher.document_name,
+                line.invoice_number, voucher.document_name, *posted,
             ])
     sheet.finish()
     return sheet
@@ -243,7 +263,8 @@ def write_summary(summary: Sheet, *, ledger: Ledger, data: PeriodData, company: 
 
 def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, creditor: str,
                     generated: datetime, tool_version: str, documents: Sequence[DocumentRecord],
-                    checksums: Mapping[str, str], mapping_rows: Sequence[tuple[str, str]]) -> bytes:
+                    checksums: Mapping[str, str], mapping_rows: Sequence[tuple[str, str]],
+                    fortnox: Mapping[str, Mapping[str, Any]] | None = None) -> bytes:
     """The audit workbook as .xlsx bytes; the same arguments give the same bytes.
 
     ``checksums``: output file name -> SHA-256 (the SIE file); the PDFs' come
@@ -256,7 +277,7 @@ def render_workbook(*, ledger: Ledger, data: PeriodData, company: Company, credi
     # row counts its formulas refer to are known. It prints on one page.
     summary = Sheet(wb, "Summary", SUMMARY_COLUMNS, table=False, one_page=True)
     file_names = {d.payout_id: d.file_name for d in documents if d.file_name}
-    vouchers = write_vouchers(wb, ledger)
+    vouchers = write_vouchers(wb, ledger, fortnox)
     write_trial_balance(wb, ledger, vouchers)
     receivable = invoice_payments(ledger, data)
     sheets = {s.title: s for s in (

@@ -19,5 +19,5 @@ class WorkbookFile:
         workbook = render_workbook(ledger=run.ledger, data=run.data, company=run.settings.company,
                                    creditor=run.data.creditor, generated=run.generated, tool_version=__version__,
                                    documents=run.documents, checksums=checksums,
-                                   mapping_rows=run.settings.mapping_rows)
+                                   mapping_rows=run.settings.mapping_rows, fortnox=run.fortnox)
         return {run.names.workbook: workbook}
