@@ -333,3 +333,23 @@ def test_a_resumed_run_rebuilds_the_settled_voucher_as_it_was_posted(raw, tmp_pa
         recorded = [p for h in held.values() for p in h.payments]
         assert recorded and all(p.lines and p.match_key and sum(a for _, a in p.lines) == p.amount
                                 for p in recorded)
+
+
+def test_posting_shows_its_progress_on_a_terminal_and_nothing_elsewhere(raw, tmp_path):
+    import io
+
+    from ledger_export.core.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen, pipe = Terminal(), io.StringIO()
+    for stream, out in ((screen, tmp_path / "tty"), (pipe, tmp_path / "pipe")):
+        books = settling_books()
+        export(fortnox_config(out, settle=True), None,
+               ExportOptions(generated=date(2025, 7, 1), from_raw=raw, to="fortnox"), books=books,
+               progress=Progress(stream))
+    shown = screen.getvalue().split("\r")[-1]
+    assert f"Fortnox vouchers: {len(books.vouchers)}" in shown and "invoice payments:" in shown
+    assert pipe.getvalue() == ""

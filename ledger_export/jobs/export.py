@@ -382,7 +382,7 @@ def export(config: Config, period: Period | None, options: ExportOptions = Expor
             try:
                 done = prepared.notes + post(books, register.fortnox, run_id, prepared, chosen,
                                              document_source(documents, folder),
-                                             mode_of_payment=config.fortnox.mode_of_payment)
+                                             mode_of_payment=config.fortnox.mode_of_payment, progress=progress)
             except BaseException:
                 _abandon(register, run_id)  # kept pending (booked) if anything reached Fortnox
                 raise

@@ -25,6 +25,7 @@ from typing import Any
 from ledger_export.amili.models import Payout, PeriodData
 from ledger_export.core.errors import LedgerExportError
 from ledger_export.core.money import ZERO, format_amount
+from ledger_export.core.progress import NoProgress, Progress
 from ledger_export.jobs.fortnox_books import OUTCOME_UNKNOWN, FortnoxBooks, VoucherRef, VoucherRow
 from ledger_export.jobs.fortnox_check import Readiness, check_books
 from ledger_export.jobs.fortnox_plan import (PlanMismatch, Settlement, plan_settlements, receivable_account,
@@ -223,6 +224,8 @@ class _Poster:
     register: FortnoxRegister
     run_id: int
     mode_of_payment: str
+    # At Fortnox's 25 requests per 5 s a month takes minutes: the bookkeeper sees it move.
+    progress: Progress = field(default_factory=NoProgress)
     posted: list[str] = field(default_factory=list)
 
     def ask(self, action_id: int, what: str, call: Callable[[], Any], *, creates: bool = True) -> Any:
@@ -255,6 +258,7 @@ class _Poster:
             voucher.series, voucher.date, voucher.text, rows_of(voucher), reference(payout.id)))
         self.register.confirm_voucher(action, ref)
         self.posted.append(f"voucher {ref} for payout {payout.id}")
+        self.progress.add("Fortnox vouchers")
         return ref
 
     def document(self, payout: Payout, held: PayoutActions, source: DocumentSource) -> str | None:
@@ -270,6 +274,7 @@ class _Poster:
                                 lambda: self.books.upload_voucher_document(name, content))
         self.register.set(action, "confirmed", file_id=file_id)
         self.posted.append(f"self-invoice {name} as file {file_id}")
+        self.progress.add("self-invoices uploaded")
         return file_id
 
     def connection(self, payout: Payout, held: PayoutActions, file_id: str, ref: VoucherRef) -> None:
@@ -281,6 +286,7 @@ class _Poster:
                  lambda: self.books.connect_document(file_id, ref))
         self.register.set(action, "confirmed")
         self.posted.append(f"file {file_id} connected to voucher {ref}")
+        self.progress.add("connected")
 
     def payments(self, payout: Payout) -> None:
         held = self.register.actions_of([payout.id]).get(payout.id, PayoutActions())
@@ -294,6 +300,7 @@ class _Poster:
                                   lambda: self.books.pay_invoice(invoice, amount, day, self.mode_of_payment))
                 self.register.set(payment.id, "confirmed", payment_number=number)
                 self.posted.append(f"payment {number} of {format_amount(amount)} on invoice {invoice}")
+                self.progress.add("invoice payments")
             elif payment.bookkept:
                 continue
             else:  # confirmed by an earlier run, not noted as bookkept: Fortnox knows
@@ -309,9 +316,10 @@ class _Poster:
 
 
 def post(books: FortnoxBooks, register: FortnoxRegister, run_id: int, prepared: Prepared,
-         payouts: Sequence[Payout], documents: DocumentSource, *, mode_of_payment: str) -> tuple[str, ...]:
+         payouts: Sequence[Payout], documents: DocumentSource, *, mode_of_payment: str,
+         progress: Progress | None = None) -> tuple[str, ...]:
     """Post every voucher, file, connection and payment not yet in Fortnox; what was posted now."""
-    poster = _Poster(books, register, run_id, mode_of_payment)
+    poster = _Poster(books, register, run_id, mode_of_payment, progress or NoProgress())
     by_id = {p.id: p for p in payouts}
     for voucher in prepared.ledger.vouchers:
         payout = by_id[voucher.payout_id or ""]
@@ -322,6 +330,7 @@ def post(books: FortnoxBooks, register: FortnoxRegister, run_id: int, prepared: 
         if file_id is not None:
             poster.connection(payout, held, file_id, ref)
         poster.payments(payout)
+    poster.progress.done()
     return tuple(poster.posted)
 
 
