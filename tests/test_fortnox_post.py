@@ -14,7 +14,7 @@ from ledger_export.jobs.export import ExportOptions, export
 from ledger_export.jobs.fortnox_books import FinancialYear
 from ledger_export.jobs.fortnox_check import FortnoxNotReadyError
 from ledger_export.jobs.fortnox_export import NotConnectedError
-from ledger_export.jobs.fortnox_post import AmbiguousInFortnoxError, PostingStoppedError, reference
+from ledger_export.jobs.fortnox_post import AmbiguousInFortnoxError, PostingStoppedError, reference, text_of
 from ledger_export.jobs.register import Register
 from ledger_export.jobs.register_check import AlreadyExportedError
 from ledger_export.ledger.model import WARNING
@@ -46,7 +46,7 @@ def assert_whole_month_once(books: FakeFortnox, result_ledger, out, *, settle: b
     assert all(len(found) == 1 for found in by_comment.values())
     for ours in vouchers:
         [theirs] = by_comment[reference(ours.payout_id)]
-        assert theirs.day == ours.date and theirs.description == ours.text and theirs.ref.series == "A"
+        assert theirs.day == ours.date and theirs.description == text_of(ours) and theirs.ref.series == "A"
         assert [(r.account, r.debit - r.credit) for r in theirs.rows] == [(l.account, l.amount) for l in ours.lines]
     with_documents = {v.document_name: v for v in vouchers if v.document_name}
     names = sorted(name for name, _ in books.files.values())
@@ -353,3 +353,23 @@ def test_posting_shows_its_progress_on_a_terminal_and_nothing_elsewhere(raw, tmp
     shown = screen.getvalue().split("\r")[-1]
     assert f"Fortnox vouchers: {len(books.vouchers)}" in shown and "invoice payments:" in shown
     assert pipe.getvalue() == ""
+
+
+def test_texts_go_to_fortnox_exactly_as_the_si_writes_them(raw, tmp_path):
+    from dataclasses import replace
+
+    from ledger_export.sie.reader import read_sie_file
+
+    # A voucher text with a euro sign, far over 50 characters: the .si cleans and shortens it.
+    long_text = "Amili € {{ category }} {{ payout_date }} " + "x" * 60 + " ref {{ reference }}"
+    books = settling_books()
+    config = fortnox_config(tmp_path / "fx")
+    config = replace(config, ledger=replace(config.ledger, voucher_text=long_text))
+    export(config, None, ExportOptions(generated=date(2025, 7, 1), from_raw=raw, to="fortnox"), books=books)
+    sie_config = replace(config, output=replace(config.output, folder=str(tmp_path / "si")))
+    export(sie_config, None, ExportOptions(generated=date(2025, 7, 1), from_raw=raw))
+    sie = read_sie_file(tmp_path / "si" / "2025-06" / "ledger-2025-06.si")
+    in_file = sorted((v.date, v.text, tuple(t.text for t in v.transactions)) for v in sie.vouchers)
+    posted = sorted((v.day, v.description, tuple(r.text for r in v.rows)) for v in books.vouchers)
+    assert posted == in_file
+    assert all("€" not in text and len(text) <= 50 for _, text, _ in posted)

@@ -35,6 +35,7 @@ from ledger_export.jobs.register_fortnox import Action, FortnoxRegister, PayoutA
 from ledger_export.ledger.mapping import AccountMap
 from ledger_export.ledger.model import WARNING, Finding, Ledger, Voucher
 from ledger_export.ledger.settings import LedgerSettings
+from ledger_export.sie.text import as_written, reference_key
 
 MARKER = "ledger-export payout "
 DocumentSource = Callable[[str], tuple[str, bytes] | None]  # payout id -> (file name, PDF), or None
@@ -53,8 +54,16 @@ def reference(payout_id: str) -> str:
     return f"{MARKER}{payout_id}"
 
 
+def text_of(voucher: Voucher) -> str:
+    """The voucher's text exactly as the .si writes it (cleaned, shortened keeping the payout reference)."""
+    return as_written(voucher.text, reference_key(voucher.payout_reference))
+
+
 def rows_of(voucher: Voucher) -> tuple[VoucherRow, ...]:
-    return tuple(VoucherRow(line.account, line.debit, line.credit, line.text) for line in voucher.lines)
+    """The rows with their texts as the .si writes them: a voucher in Fortnox reads as the file would."""
+    keep = reference_key(voucher.payout_reference)
+    return tuple(VoucherRow(line.account, line.debit, line.credit, as_written(line.text, keep))
+                 for line in voucher.lines)
 
 
 # -- settling what an earlier run left unknown --------------------------------------
@@ -255,7 +264,7 @@ class _Poster:
         action = self.register.start_voucher(self.run_id, payout, voucher.series, voucher.date,
                                              [(s.invoice, s.amount, s.day, s.key, s.lines) for s in plan])
         ref: VoucherRef = self.ask(action, f"voucher for payout {payout.id}", lambda: self.books.create_voucher(
-            voucher.series, voucher.date, voucher.text, rows_of(voucher), reference(payout.id)))
+            voucher.series, voucher.date, text_of(voucher), rows_of(voucher), reference(payout.id)))
         self.register.confirm_voucher(action, ref)
         self.posted.append(f"voucher {ref} for payout {payout.id}")
         self.progress.add("Fortnox vouchers")
