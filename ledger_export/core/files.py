@@ -166,7 +166,13 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
 
     For files the tool keeps for itself (a starter configuration the user asked
-    to overwrite); published outputs go through ``publish``, which never replaces.
+    to overwrite, the Fortnox token file); published outputs go through
+    ``publish``, which never replaces. The temporary file is created with mode
+    0600 (mkstemp) and only then given ``mode``, so a secret is never readable
+    by others, whatever the umask. Once the rename is done the file is in
+    place: the folder is then flushed as far as it can be, and a failure there
+    is not reported, because the caller may already depend on the new content
+    (a rotated refresh token whose predecessor Fortnox has spent).
     """
     path = Path(path)
     try:
@@ -187,6 +193,10 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
             raise
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {_problem(exc)}") from exc
+    try:
+        _fsync_folder(path.parent)
+    except OSError:
+        pass  # the file itself is flushed; only the rename's durability is at stake
 
 
 def _renameat2() -> Callable[[str, str], int] | None:

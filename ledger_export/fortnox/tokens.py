@@ -6,11 +6,11 @@ leave the company with none, and the bookkeeper would have to log in again.
 So the new pair is written (atomically, flushed to disk) before the new
 access token is used for anything, and a failure to write it stops the run.
 
-The file holds secrets. It is created with mode 0600 from the first byte
-(``os.open(..., 0o600)``, never a chmod after the write, so there is no
-moment at which another user could open it), written to a temporary file in
-the same folder, flushed and renamed over the old one, so a reader sees the
-old pair or the new, never half. An existing file that group or others may
+The file holds secrets. It is written by core/files.py's write_atomic: a
+temporary file in the same folder, created with mode 0600 from the first
+byte (mkstemp; no moment at which another user could open it), flushed and
+renamed over the old one, so a reader sees the old pair or the new, never
+half. An existing file that group or others may
 read is refused rather than quietly tightened: whoever could read it may
 hold a working refresh token, which a chmod does not take back; the message
 says to tighten it and, to be safe, to log in again. Links are not followed.
@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger_export.core.errors import FortnoxAuthError
-from ledger_export.core.files import fs_step
+from ledger_export.core.errors import FortnoxAuthError, OutputError
+from ledger_export.core.files import write_atomic
 from ledger_export.core.lock import OutputLock
 
 FORMAT = 1
@@ -146,32 +146,12 @@ class TokenStore:
             "scopes": sorted(tokens.scopes),
             "saved_at": time.time(),
         }, indent=2).encode("ascii") + b"\n"
-        tmp = folder / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
-            fd = os.open(tmp, flags, 0o600)
-            try:
-                fs_step("write", self.path)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                fs_step("fsync", self.path)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            fs_step("rename", self.path)
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
-            raise FortnoxAuthError(f"cannot write the Fortnox token file {self.path}: {exc.strerror or exc}"
-                                   ) from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_folder(folder)
+            write_atomic(folder / self.path.name, data, mode=0o600)
+        except OutputError as exc:
+            problem = exc.__cause__.strerror if isinstance(exc.__cause__, OSError) else None
+            raise FortnoxAuthError(f"cannot write the Fortnox token file {self.path}: "
+                                   f"{problem or exc.__cause__ or exc}") from None
 
     def _folder(self) -> Path:
         folder = self.path.parent
@@ -201,18 +181,3 @@ class TokenStore:
             raise damaged
         return TokenSet(access_token=access, expires_at=float(expires), refresh_token=refresh or None,
                         scopes=frozenset(scopes))
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename survive a power cut (POSIX; a no-op where a folder cannot be opened or flushed)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        fs_step("fsync", folder)
-        os.fsync(fd)
-    except OSError:
-        pass  # the file itself is flushed; only the rename's durability is at stake
-    finally:
-        os.close(fd)
