@@ -11,7 +11,7 @@ from typing import Any
 
 from ledger_export.fortnox.auth import AccessTokens
 from ledger_export.fortnox.client import FortnoxClient
-from support.http_fakes import ScriptedAdapter
+from support.http_fakes import FakeTokens, ScriptedAdapter
 
 BASE = "https://fortnox.test"
 AUTH = "https://apps.fortnox.test/oauth-v1"
@@ -35,23 +35,10 @@ class FakeClock:
         self.now += seconds
 
 
-class FakeAccess(AccessTokens):
+class FakeAccess(FakeTokens, AccessTokens):
     """Access tokens "tok-1", "tok-2", ...; refresh moves on to the next."""
 
-    def __init__(self, can_refresh: bool = True):
-        self.current = 1
-        self.refreshes = 0
-        self.can_refresh = can_refresh
-
-    def token(self) -> str:
-        return f"tok-{self.current}"
-
-    def refresh(self, stale: str | None = None) -> bool:
-        if not self.can_refresh:
-            return False
-        self.refreshes += 1
-        self.current += 1
-        return True
+    prefix = "tok-"
 
     @property
     def scopes(self) -> frozenset[str]:

@@ -88,7 +88,9 @@ def query(request: requests.PreparedRequest) -> dict[str, str]:
 
 
 class FakeTokens(TokenProvider):
-    """Tokens "t1", "t2", ... ; refresh moves on to the next one."""
+    """Tokens "t1", "t2", ... (or ``prefix`` 1, 2, ...); refresh moves on to the next one."""
+
+    prefix = "t"
 
     def __init__(self, can_refresh: bool = True):
         self.current = 1
@@ -96,7 +98,7 @@ class FakeTokens(TokenProvider):
         self.can_refresh = can_refresh
 
     def token(self) -> str:
-        return f"t{self.current}"
+        return f"{self.prefix}{self.current}"
 
     def refresh(self, stale: str | None = None) -> bool:
         if not self.can_refresh:
