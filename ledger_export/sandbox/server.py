@@ -9,25 +9,17 @@ from typing import Any
 
 import mongomock
 from eve import Eve
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ledger_export.sandbox.serving import HOST, LocalServer
 from ledger_export.core.resources import SAMPLES
 from ledger_export.sandbox import data
 from ledger_export.sandbox.app import DB_NAME, create_app
 from ledger_export.sandbox.auth import ApiCode, Tokens
 from ledger_export.sandbox.faults import FaultInjector, Faults, Served
 
-HOST = "127.0.0.1"  # never reachable from other machines
 API_CODE = "sandbox-api-code"
 PUBLIC_KEY = SAMPLES / "keys" / "sandbox-creditor-es512.pub.pem"
 PRIVATE_KEY = SAMPLES / "keys" / "sandbox-creditor-es512.pem"  # for clients trying the API-code login
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log line per request (errors are still logged)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 class Sandbox:
@@ -50,8 +42,7 @@ class Sandbox:
         self._initial_faults = faults
         self._requested_port = port
         self._public_key = Path(public_key_file).read_bytes()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
         self.db: mongomock.Database[dict[str, Any]] | None = None
         self.app: Eve | None = None
         self._injector: FaultInjector | None = None
@@ -78,19 +69,11 @@ class Sandbox:
         self._injector = FaultInjector(app.wsgi_app, self._initial_faults,
                                        is_api=lambda path: not path.startswith("/authenticates/"))
         app.wsgi_app = self._injector
-        self._server = server = make_server(HOST, self._requested_port, app, threaded=True,
-                                            request_handler=_QuietHandler)
-        # A short poll interval keeps stop() quick; tests start one sandbox each.
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"amili-sandbox-{self.port}", daemon=True)
-        self._thread.start()
+        self._server = LocalServer(app, self._requested_port, "amili-sandbox")
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
+            self._server.stop()
             self._server = None
 
     # -- what tests use --------------------------------------------------
@@ -103,7 +86,7 @@ class Sandbox:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the sandbox is not started: use it as a context manager")
-        return self._server.server_port
+        return self._server.port
 
     @property
     def base_url(self) -> str:

@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from ledger_export.sandbox.serving import HOST, LocalServer
 from ledger_export.sandbox.fortnox.app import create_app
 from ledger_export.sandbox.fortnox.company import Company
 from ledger_export.sandbox.fortnox.context import Context, Served
@@ -30,17 +29,11 @@ from ledger_export.sandbox.fortnox.seed import TENANT_ID, sample_company
 from ledger_export.sandbox.fortnox.tokens import SCOPES, TokenStore
 from ledger_export.sandbox.fortnox.wsgi import Serialised
 
-HOST = "127.0.0.1"  # never reachable from other machines
 CLIENT_ID = "sandbox-client-id"
 CLIENT_SECRET = "sandbox-client-secret"
 # What ledger-export's Fortnox integration asks for (issue 14).
 DEFAULT_SCOPES = frozenset({"bookkeeping", "companyinformation", "inbox", "archive", "connectfile", "invoice",
                             "payment", "settings"})
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 class FortnoxSandbox:
@@ -68,8 +61,7 @@ class FortnoxSandbox:
         self.context = Context(self.company, self.tokens, self.limiter, self.faults, today, redirect_ok,
                                frozenset(app_scopes), service_accounts)
         self._requested_port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
 
     def __enter__(self) -> FortnoxSandbox:
         self.start()
@@ -81,25 +73,18 @@ class FortnoxSandbox:
     def start(self) -> None:
         app = create_app(self.context)
         app.wsgi_app = Serialised(app.wsgi_app, self.context, self.lock)  # type: ignore[method-assign]
-        self._server = server = make_server(HOST, self._requested_port, app, threaded=True,
-                                            request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"fortnox-sandbox-{self.port}", daemon=True)
-        self._thread.start()
+        self._server = LocalServer(app, self._requested_port, "fortnox-sandbox")
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join()
+            self._server.stop()
             self._server = None
 
     @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the Fortnox sandbox is not started: use it as a context manager")
-        return self._server.server_port
+        return self._server.port
 
     @property
     def base_url(self) -> str:
