@@ -56,11 +56,6 @@ class PlanMismatch(ArithmeticError):
     """A settlement whose specification lines are not on the voucher's receivable lines as recorded."""
 
 
-def receivable_account(settings: LedgerSettings) -> int | None:
-    """The account capital is booked on (1510 by BAS): lines booked there may settle invoices."""
-    return AccountMap(settings).rule("capital", "capital").account
-
-
 def _key(line: Specification, field: str) -> str | None:
     value = line.invoice_number if field == "invoice_number" else line.reference_number
     return value.strip() if value and value.strip() else None
@@ -93,8 +88,10 @@ def plan_settlements(books: FortnoxBooks, posting: FortnoxSettings, settings: Le
     ``unpaid``: invoice -> what vouchers already in Fortnox have planned to pay
     on it and is not paid yet (Fortnox's balance does not show it).
     """
-    receivable = receivable_account(settings)
-    if not posting.settle_invoices or receivable is None:
+    # Lines booked on [ledger] receivable_account may settle invoices (a capital line mapped to an
+    # income account of its own settles nothing).
+    receivable = settings.receivable_account
+    if not posting.settle_invoices:
         return {}, ()
     amap = AccountMap(settings)
     plans: dict[str, tuple[Settlement, ...]] = {}

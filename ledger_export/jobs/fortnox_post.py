@@ -28,7 +28,7 @@ from ledger_export.core.money import ZERO, format_amount
 from ledger_export.core.progress import NoProgress, Progress
 from ledger_export.jobs.fortnox_books import OUTCOME_UNKNOWN, FortnoxBooks, VoucherRef, VoucherRow
 from ledger_export.jobs.fortnox_check import Readiness, check_books
-from ledger_export.jobs.fortnox_plan import (PlanMismatch, Settlement, plan_settlements, receivable_account,
+from ledger_export.jobs.fortnox_plan import (PlanMismatch, Settlement, plan_settlements,
                                              recorded_plan, settled_voucher)
 from ledger_export.fortnox.settings import FortnoxSettings
 from ledger_export.jobs.register_fortnox import Action, FortnoxRegister, PayoutActions
@@ -179,8 +179,8 @@ def prepare(books: FortnoxBooks, posting: FortnoxSettings, settings: LedgerSetti
     new_plans, settle_findings = plan_settlements(books, posting, settings, data, fresh, unpaid)
     plans.update(new_plans)
     vouchers = ledger.vouchers
-    receivable = receivable_account(settings)
-    if plans and readiness.clearing_account is not None and receivable is not None:
+    receivable = settings.receivable_account
+    if plans and readiness.clearing_account is not None:
         objects = AccountMap(settings).objects(readiness.clearing_account)
         clearing = readiness.clearing_account
         drifted = {f.payout_id for f in findings}

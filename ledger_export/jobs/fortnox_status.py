@@ -16,7 +16,6 @@ from ledger_export.jobs.config import Config
 from ledger_export.jobs.fortnox_books import FortnoxBooks
 from ledger_export.jobs.fortnox_check import check_books
 from ledger_export.jobs.fortnox_post import reference
-from ledger_export.jobs.fortnox_plan import receivable_account
 from ledger_export.jobs.register import Register
 from ledger_export.jobs.register_fortnox import FORTNOX_PREFIX
 from ledger_export.ledger.mapping import AccountMap
@@ -31,9 +30,7 @@ def configured_accounts(config: Config) -> set[int]:
         if category.account is not None:
             accounts.add(category.account)
         accounts.update(amap.rule(code, article).account for article in category.articles)
-    receivable = receivable_account(s)
-    if receivable is not None:
-        accounts.add(receivable)
+    accounts.add(s.receivable_account)
     return accounts
 
 
