@@ -373,3 +373,17 @@ def test_texts_go_to_fortnox_exactly_as_the_si_writes_them(raw, tmp_path):
     posted = sorted((v.day, v.description, tuple(r.text for r in v.rows)) for v in books.vouchers)
     assert posted == in_file
     assert all("€" not in text and len(text) <= 50 for _, text, _ in posted)
+
+
+def test_a_second_output_folder_never_posts_what_fortnox_already_holds(raw, tmp_path):
+    from ledger_export.jobs.fortnox_post import PostedElsewhereError
+
+    books = settling_books()
+    post_month(raw, tmp_path / "first", books, settle=True)
+    writes = books.writes
+    for dry_run in (True, False):
+        with pytest.raises(PostedElsewhereError, match="Fortnox already holds payout .* as voucher A") as refused:
+            post_month(raw, tmp_path / "second", books, settle=True, dry_run=dry_run)
+        assert refused.value.exit_code == 4
+    assert books.writes == writes and len(books.vouchers) == len({v.comments for v in books.vouchers})
+    assert not list((tmp_path / "second").glob("2025-06/*"))

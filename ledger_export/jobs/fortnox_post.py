@@ -45,6 +45,16 @@ class AmbiguousInFortnoxError(LedgerExportError):
     """Fortnox holds two things that could be the one an earlier run made: the run stops and says which."""
 
 
+class PostedElsewhereError(LedgerExportError):
+    """Fortnox already holds a voucher of ours for a payout this register has never posted.
+
+    Another output folder (with a register of its own) posted it: posting it
+    again here would book it twice. Exit code 4, like a payout exported before.
+    """
+
+    exit_code = 4
+
+
 class PostingStoppedError(LedgerExportError):
     """A write to Fortnox failed or its answer was lost; the register says what exists."""
 
@@ -145,6 +155,22 @@ class Prepared:
     unknown: int = 0  # actions still unknown (a dry run does not settle them)
 
 
+def _refuse_posted_elsewhere(books: FortnoxBooks, series: str, fresh: Sequence[Payout], ledger: Ledger) -> None:
+    """Stop before any write if a payout this register has never posted is in Fortnox already."""
+    ours = {reference(p.id): p.id for p in fresh}
+    days = [v.date for v in ledger.vouchers if reference(v.payout_id or "") in ours]
+    if not days:
+        return
+    found = sorted((ours[v.comments], str(v.ref)) for v in books.vouchers_in(series, min(days), max(days))
+                   if v.comments in ours)
+    if found:
+        named = ", ".join(f"payout {pid} as voucher {ref}" for pid, ref in found[:3])
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise PostedElsewhereError(
+            f"Fortnox already holds {named}{more}, posted by a run this output folder's register does not "
+            f"know (another output folder?): nothing was posted; post each month from one output folder")
+
+
 def prepare(books: FortnoxBooks, posting: FortnoxSettings, settings: LedgerSettings, register: FortnoxRegister, *,
             orgnr: str, data: PeriodData, ledger: Ledger, payouts: Sequence[Payout], documents: bool,
             settle: bool) -> Prepared:
@@ -176,6 +202,7 @@ def prepare(books: FortnoxBooks, posting: FortnoxSettings, settings: LedgerSetti
                                         f"posted to Fortnox (run {voucher.run_id}); check that voucher", pid))
         else:
             fresh.append(payout)
+    _refuse_posted_elsewhere(books, series, fresh, ledger)
     new_plans, settle_findings = plan_settlements(books, posting, settings, data, fresh, unpaid)
     plans.update(new_plans)
     vouchers = ledger.vouchers
